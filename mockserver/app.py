@@ -1,0 +1,56 @@
+"""The Starlette application: routes, middleware, error handlers and the app state."""
+
+from __future__ import annotations
+
+from faker import Faker
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mockserver.auth import BearerAuth
+from mockserver.errors import ApiError, error_response
+from mockserver.loader import load_directory
+from mockserver.model import ScenarioSet
+from mockserver.runs import create_team_run
+from mockserver.settings import Settings
+from mockserver.state import AppState
+
+
+async def health(request: Request) -> Response:
+    state: AppState = request.app.state.mock
+    instantiated = state.started_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return JSONResponse({"status": "ok", "instantiated_at": instantiated})
+
+
+def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Starlette:
+    """The mock server for `settings`; loads `settings.scenarios` unless a set is given."""
+    if scenarios is None:
+        scenarios = load_directory(settings.scenarios)
+    error_format = settings.error_format
+
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return error_response(exc, error_format)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return error_response(ApiError(exc.status_code, exc.detail, headers=exc.headers), error_format)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return error_response(ApiError(500, "Internal server error"), error_format)
+
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/teams/{team_id}/runs", create_team_run, methods=["POST"]),
+        Route("/teams/{team_id}/runs/", create_team_run, methods=["POST"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(BearerAuth, key=settings.security_key, error_format=error_format)],
+        exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
+    )
+    app.state.mock = AppState(settings=settings, scenarios=scenarios, faker=Faker())
+    return app

@@ -1,0 +1,51 @@
+"""Bearer-token auth, on when a security key is set, as AgentOS's `OS_SECURITY_KEY` turns it on.
+
+`/health` and CORS preflights stay open; every other route needs `Authorization: Bearer KEY`
+(the scheme in any case; like AgentOS, a bare `KEY` is accepted too).
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.errors import ApiError, error_response
+
+OPEN_PATHS = frozenset({"/health"})
+
+
+def check_bearer(header: str | None, key: str) -> None:
+    """AgentOS's rule: strip a `Bearer ` prefix in any case; a header without one is the token."""
+    if not header or not header.strip():
+        raise ApiError(401, "Authorization header required")
+    token = header.strip()
+    if token[:7].lower() == "bearer ":
+        token = token[7:].strip()
+    if not hmac.compare_digest(token.encode(), key.encode()):
+        raise ApiError(401, "Invalid authentication token")
+
+
+class BearerAuth:
+    def __init__(self, app: ASGIApp, key: str | None, error_format: str) -> None:
+        self.app = app
+        self.key = key
+        self.error_format = error_format
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.key and scope["type"] == "http" and not _is_open(scope):
+            headers = dict(scope["headers"])
+            raw = headers.get(b"authorization")
+            try:
+                check_bearer(raw.decode("latin-1") if raw is not None else None, self.key)
+            except ApiError as error:
+                await error_response(error, self.error_format)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _is_open(scope: Scope) -> bool:
+    if scope["path"].rstrip("/") in OPEN_PATHS or scope["path"] in OPEN_PATHS:
+        return True
+    headers = dict(scope["headers"])
+    return scope["method"] == "OPTIONS" and b"access-control-request-method" in headers

@@ -1,0 +1,90 @@
+"""The team-run form, read and checked as AgentOS's FastAPI endpoint reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+
+from mockserver.errors import ApiError, validation_error
+
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+
+
+@dataclass(frozen=True)
+class RunForm:
+    message: str
+    stream: bool = True
+    session_id: str | None = None
+    user_id: str | None = None
+    files: tuple[UploadFile, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_bool(name: str, value: str | None, default: bool) -> bool:
+    """Pydantic's lax booleans; an empty or missing field takes the default, as FastAPI does."""
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise validation_error(name, "bool_parsing", "Input should be a valid boolean, unable to interpret input", value)
+
+
+def _text(form: FormData, name: str) -> str | None:
+    """A text field, with `""` meaning absent as for FastAPI's optional form fields."""
+    value = form.get(name)
+    if isinstance(value, UploadFile) or value in (None, ""):
+        return None
+    return str(value)
+
+
+async def read_form(request: Request) -> FormData:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return FormData()
+    try:
+        return await request.form()
+    except Exception as error:  # a malformed body is the client's fault, never a 500
+        raise ApiError(400, f"There was an error parsing the body: {error}") from error
+
+
+def run_form(form: FormData) -> RunForm:
+    """Check every field as FastAPI does, reporting all problems at once, message first."""
+    problems: list[ApiError] = []
+    message = _text(form, "message")
+    if message is None:
+        problems.append(validation_error("message", "missing", "Field required", None))
+    flags = {}
+    for name in ("stream", "monitor"):
+        try:
+            flags[name] = parse_bool(name, _text(form, name), True)
+        except ApiError as problem:
+            problems.append(problem)
+    if problems:
+        raise _merged(problems)
+    files = tuple(f for f in form.getlist("files") if isinstance(f, UploadFile))
+    known = {"message", "stream", "monitor", "session_id", "user_id", "files"}
+    return RunForm(
+        message=message or "",
+        stream=flags["stream"],
+        session_id=_text(form, "session_id"),
+        user_id=_text(form, "user_id"),
+        files=files,
+        extra={k: v for k, v in form.multi_items() if k not in known and isinstance(v, str)},
+    )
+
+
+def _merged(problems: list[ApiError]) -> ApiError:
+    if len(problems) == 1:
+        return problems[0]
+    return ApiError(
+        422,
+        "; ".join(p.detail for p in problems),
+        agentos_detail=[item for p in problems for item in p.agentos_detail],
+    )

@@ -1,0 +1,142 @@
+"""The scenario model: what a YAML file says, as plain frozen data.
+
+The loader (`loader.py`) builds these and is the only place that knows YAML or line numbers;
+the planner (`plan.py`) turns a `Scenario` into timed frames.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+PaceUnit = Literal["words", "tokens"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str = "gpt-4o"
+    provider: str = "OpenAI"
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How a whole text is cut into deltas and how fast they come.
+
+    `chunk_gap` is the time between two deltas; `unit` says whether a delta is a word or a
+    model-like token (a few characters).
+    """
+
+    unit: PaceUnit = "words"
+    chunk_gap: float = 0.05
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Time before each event: `gap` unless the event sets its own `delay`, plus seeded jitter."""
+
+    gap: float = 0.05
+    jitter: float = 0.0
+
+
+@dataclass(frozen=True)
+class RawEvent:
+    """One AgentOS event named by its type; `fields` go on the wire as given."""
+
+    event: str
+    fields: dict[str, Any]
+    member: str | None = None
+    delay: float | None = None
+
+
+@dataclass(frozen=True)
+class Text:
+    """A whole answer streamed as content deltas (`TeamRunContent`, or `RunContent` in a member)."""
+
+    text: str
+    pace: Pace | None = None
+    delay: float | None = None
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A tool the team (or a member) calls: Started then Completed with the full `tool` object."""
+
+    name: str
+    args: dict[str, Any]
+    result: Any = None
+    error: bool = False
+    duration: float = 0.0
+    delay: float | None = None
+
+
+@dataclass(frozen=True)
+class ReasoningStep:
+    title: str
+    reasoning: str = ""
+    action: str | None = None
+    result: str | None = None
+    confidence: float | None = None
+    next_action: str = "continue"
+
+
+@dataclass(frozen=True)
+class Reasoning:
+    """Reasoning steps shown before the answer (`TeamReasoningStarted`, `…Step`, `…Completed`)."""
+
+    steps: tuple[ReasoningStep, ...]
+    delay: float | None = None
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """The leader hands a task to a member, whose own run streams inside the team run."""
+
+    member: str
+    task: str
+    steps: tuple[Step, ...]
+    delay: float | None = None
+
+
+Step = Union[RawEvent, Text, ToolCall, Reasoning, Delegation]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    steps: tuple[Step, ...]
+    match: re.Pattern[str] | None = None
+    timing: Timing = field(default_factory=Timing)
+    pace: Pace = field(default_factory=Pace)
+    model_requests: bool = True
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    name: str
+    role: str = ""
+    model: ModelInfo | None = None
+
+
+@dataclass(frozen=True)
+class Team:
+    id: str
+    name: str
+    scenarios: tuple[Scenario, ...]
+    description: str = ""
+    model: ModelInfo = field(default_factory=ModelInfo)
+    members: tuple[Member, ...] = ()
+    source: str = ""
+
+    def member(self, member_id: str) -> Member | None:
+        return next((m for m in self.members if m.id == member_id), None)
+
+
+@dataclass(frozen=True)
+class ScenarioSet:
+    """Every team the server knows, loaded from one directory and replaced whole on reload."""
+
+    teams: dict[str, Team]
+    directory: str = ""

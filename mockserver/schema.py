@@ -1,0 +1,155 @@
+"""The JSON Schema of the scenario format, for editors (yaml-language-server) to autocomplete.
+
+`scenario.schema.json` beside this module is this function's output; a test keeps them equal.
+Regenerate with `python -m mockserver.schema > mockserver/scenario.schema.json`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mockserver.events import EVENTS
+from mockserver.loader import FORMAT_VERSION
+
+DURATION = {
+    "description": "A duration: 250ms, 1.5s, or a number of seconds",
+    "oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s)\s*$"}],
+}
+PACE = {
+    "description": "How fast text streams: '20 words/s', '60 tokens/s' or '40ms per word'",
+    "type": "string",
+    "pattern": r"^\s*(\d+(\.\d+)?\s*(words|tokens)\s*/\s*s|\d+(\.\d+)?\s*(ms|s)\s+per\s+(word|token))\s*$",
+}
+MODEL = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "provider": {"type": "string"}},
+    "additionalProperties": False,
+}
+
+
+def scenario_schema() -> dict[str, Any]:
+    step_ref = {"$ref": "#/$defs/step"}
+    steps = {"type": "array", "items": step_ref}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/mockserver/mockserver/scenario.schema.json",
+        "title": "mockserver scenario file",
+        "description": "A team and the scenarios it replays as AgentOS team-run streams.",
+        "type": "object",
+        "required": ["version", "team", "scenarios"],
+        "additionalProperties": False,
+        "properties": {
+            "version": {"const": FORMAT_VERSION},
+            "team": {
+                "type": "object",
+                "required": ["id"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[A-Za-z0-9._~-]+$", "description": "The team_id in POST /teams/{team_id}/runs"},
+                    "name": {"type": "string"},
+                    "description": {"type": "string"},
+                    "model": MODEL,
+                    "members": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["id"],
+                            "additionalProperties": False,
+                            "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}, "model": MODEL},
+                        },
+                    },
+                },
+            },
+            "scenarios": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/scenario"}},
+            "faults": {"type": "array"},
+        },
+        "$defs": {
+            "scenario": {
+                "type": "object",
+                "required": ["name", "events"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string"},
+                    "match": {"type": "string", "description": "A regular expression searched in the message; first match wins"},
+                    "gap": DURATION,
+                    "jitter": DURATION,
+                    "pace": PACE,
+                    "model_requests": {"type": "boolean", "description": "Add ModelRequestStarted/Completed around text and tool calls"},
+                    "events": {**steps, "minItems": 1},
+                },
+            },
+            "step": {
+                "oneOf": [
+                    {"type": "string", "enum": sorted(EVENTS)},
+                    {
+                        "type": "object",
+                        "required": ["event"],
+                        "description": "One AgentOS event; any other key goes on the wire as given",
+                        "properties": {"event": {"enum": sorted(EVENTS)}, "member": {"type": "string"}, "delay": DURATION},
+                    },
+                    {
+                        "type": "object",
+                        "required": ["text"],
+                        "additionalProperties": False,
+                        "description": "A whole answer, streamed as content deltas",
+                        "properties": {"text": {"type": "string"}, "pace": PACE, "delay": DURATION},
+                    },
+                    {
+                        "type": "object",
+                        "required": ["tool"],
+                        "additionalProperties": False,
+                        "description": "A tool call: Started, then Completed with the result",
+                        "properties": {
+                            "tool": {"type": "string"},
+                            "args": {"type": "object"},
+                            "result": {},
+                            "error": {"type": "boolean"},
+                            "duration": DURATION,
+                            "delay": DURATION,
+                        },
+                    },
+                    {
+                        "type": "object",
+                        "required": ["reasoning"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "reasoning": {
+                                "type": "array",
+                                "items": {
+                                    "oneOf": [
+                                        {"type": "string"},
+                                        {
+                                            "type": "object",
+                                            "required": ["title"],
+                                            "additionalProperties": False,
+                                            "properties": {
+                                                "title": {"type": "string"},
+                                                "reasoning": {"type": "string"},
+                                                "action": {"type": "string"},
+                                                "result": {"type": "string"},
+                                                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                                                "next_action": {"type": "string"},
+                                            },
+                                        },
+                                    ]
+                                },
+                            },
+                            "delay": DURATION,
+                        },
+                    },
+                    {
+                        "type": "object",
+                        "required": ["delegate", "task"],
+                        "additionalProperties": False,
+                        "description": "Hand a task to a member; its events stream inside the team run",
+                        "properties": {"delegate": {"type": "string"}, "task": {"type": "string"}, "events": steps, "delay": DURATION},
+                    },
+                ]
+            },
+        },
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(scenario_schema(), indent=2))

@@ -1,0 +1,27 @@
+"""Every option of the server, as given on the command line or in `MOCKSERVER_*` variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+ErrorFormat = Literal["documented", "agentos"]
+ERROR_FORMATS: tuple[str, ...] = ("documented", "agentos")
+
+
+def default_scenarios_dir() -> Path:
+    """The shipped `scenarios/` beside the package in a checkout, else `./scenarios`."""
+    shipped = Path(__file__).resolve().parent.parent / "scenarios"
+    return shipped if shipped.is_dir() else Path("scenarios")
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 7777
+    scenarios: Path = Path("scenarios")
+    speed: float = 1.0
+    seed: int = 0
+    security_key: str | None = None
+    error_format: ErrorFormat = "documented"
