@@ -354,9 +354,14 @@ class _FileReader:
 
     def read_text(self, doc: LineDict, where: str, member: str | None) -> Text | None:
         self.known_keys(doc, ("text", "pace", "delay"), where)
-        text = self.string(doc, "text", where)
+        text: str | tuple[str, ...]
+        if isinstance(doc["text"], list) and doc["text"] and all(isinstance(c, str) for c in doc["text"]):
+            text = tuple(doc["text"])
+            self.check_templates(doc["text"], line_of(doc, "text"), f"{where}.text")
+        else:
+            text = self.string(doc, "text", where)
         if not text:
-            self.problem(line_of(doc, "text"), f"{where}.text: expected a non-empty string")
+            self.problem(line_of(doc, "text"), f"{where}.text: expected a non-empty string, or a list of the deltas to send")
             return None
         pace = self.pace(doc, where) if "pace" in doc else None
         return Text(text=text, pace=pace, delay=self.duration(doc, "delay", where))

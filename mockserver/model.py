@@ -51,9 +51,12 @@ class RawEvent:
 
 @dataclass(frozen=True)
 class Text:
-    """A whole answer streamed as content deltas (`TeamRunContent`, or `RunContent` in a member)."""
+    """An answer streamed as content deltas (`TeamRunContent`, or `RunContent` in a member).
 
-    text: str
+    A string is cut into deltas by `pace`; a tuple of strings is sent as exactly those deltas.
+    """
+
+    text: str | tuple[str, ...]
     pace: Pace | None = None
     delay: float | None = None
 

@@ -123,6 +123,7 @@ class _Planner:
             "file_count": len(context.files),
         }
         self.team_text: list[str] = []
+        self.reasoning_steps: list[dict[str, Any]] = []
         self.first_content_at: float | None = None
 
     # -- time -------------------------------------------------------------------------------
@@ -197,7 +198,7 @@ class _Planner:
             elif isinstance(step, (ToolCall, Delegation)):
                 if self.scenario.model_requests and not isinstance(previous, (ToolCall, Delegation)):
                     self.emit(_named("ModelRequestStarted", member), {}, member, step.delay)
-                    self.emit(_named("ModelRequestCompleted", member), {}, member)
+                    self.emit(_named("ModelRequestCompleted", member), self.usage(1), member)
                 if isinstance(step, ToolCall):
                     self.tool(step, member)
                 else:
@@ -231,6 +232,8 @@ class _Planner:
         fields = self.render(step.fields)
         fields.setdefault("content", "".join(self.team_text))
         fields.setdefault("content_type", "str")
+        if self.reasoning_steps:
+            fields.setdefault("reasoning_steps", self.reasoning_steps)
         if self.plan.member_responses:
             fields.setdefault("member_responses", self.plan.member_responses)
         fields.setdefault("metrics", self.metrics())
@@ -252,20 +255,41 @@ class _Planner:
         self.team_text.append(delta)
 
     def text(self, step: Text, member: _MemberRun | None) -> None:
-        text = self.render(step.text)
         pace = step.pace or self.scenario.pace
+        if isinstance(step.text, str):
+            deltas = split_text(self.render(step.text), pace)
+        else:
+            deltas = [self.render(chunk) for chunk in step.text]
         content_event = "RunContent" if member is not None else "TeamRunContent"
         delay = step.delay
+        requested_at = self.cursor
         if self.scenario.model_requests:
             self.emit(_named("ModelRequestStarted", member), {}, member, delay)
+            requested_at = self.cursor
             delay = None
-        for index, delta in enumerate(split_text(text, pace)):
+        first_at = None
+        for index, delta in enumerate(deltas):
             self.wait(delay if index == 0 else pace.chunk_gap)
+            first_at = self.cursor if first_at is None else first_at
             self.collect_text(delta, member)
             self.emit(content_event, {"content": delta}, member, 0.0)
         if self.scenario.model_requests:
-            self.emit(_named("ModelRequestCompleted", member), {}, member)
+            usage = self.usage(len(deltas))
+            usage["time_to_first_token"] = round((first_at or self.cursor) - requested_at, 6)
+            self.emit(_named("ModelRequestCompleted", member), usage, member)
             self.emit(_named("RunContentCompleted", member), {}, member)
+
+    def usage(self, output_tokens: int) -> dict[str, Any]:
+        """Token counts of one model request; a rough estimate, as no model counted them."""
+        input_tokens = len(self.context.message) // 4 + 1
+        return {
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "total_tokens": input_tokens + output_tokens,
+            "reasoning_tokens": 0,
+            "cache_read_tokens": 0,
+            "cache_write_tokens": 0,
+        }
 
     def tool(self, step: ToolCall, member: _MemberRun | None) -> None:
         name = _named("ToolCallStarted", member)
@@ -375,6 +399,8 @@ class _Planner:
             ) if value is not None}
             for s in step.steps
         ]
+        if member is None:
+            self.reasoning_steps.extend(steps)
         self.emit(_named("ReasoningStarted", member), {}, member, step.delay)
         for index, reasoning_step in enumerate(steps):
             shown = steps[: index + 1]

@@ -93,7 +93,11 @@ def scenario_schema() -> dict[str, Any]:
                         "required": ["text"],
                         "additionalProperties": False,
                         "description": "A whole answer, streamed as content deltas",
-                        "properties": {"text": {"type": "string"}, "pace": PACE, "delay": DURATION},
+                        "properties": {
+                            "text": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
+                            "pace": PACE,
+                            "delay": DURATION,
+                        },
                     },
                     {
                         "type": "object",
