@@ -165,7 +165,7 @@ class _Planner:
         data = {key: envelope[key] for key in (MEMBER_ENVELOPE if spec.member else TEAM_ENVELOPE)}
         given = {**dict(spec.defaults), "model": model.id, "model_provider": model.provider, **fields}
         for key in spec.fields:
-            if key in fields or key in dict(spec.defaults) or key in ("model", "model_provider"):
+            if key in given:
                 data[key] = given[key]
         for key, value in fields.items():
             if key not in data and key not in envelope:
