@@ -229,6 +229,7 @@ class _Planner:
         self.emit(step.event, fields, member, step.delay)
 
     def complete(self, step: RawEvent, member: _MemberRun | None) -> None:
+        self.wait(step.delay)
         fields = self.render(step.fields)
         fields.setdefault("content", "".join(self.team_text))
         fields.setdefault("content_type", "str")
@@ -239,7 +240,7 @@ class _Planner:
         fields.setdefault("metrics", self.metrics())
         if isinstance(step.fields.get("content"), str):
             self.team_text[:] = [fields["content"]]
-        self.emit("TeamRunCompleted", fields, None, step.delay)
+        self.emit("TeamRunCompleted", fields, None, 0.0)
 
     def metrics(self) -> dict[str, Any]:
         duration = max(self.cursor, 1e-6)
