@@ -317,7 +317,8 @@ class _FileReader:
             if not isinstance(item, LineDict):
                 self.problem(line, f"{step_where}: expected a mapping with one of the keys {', '.join(STEP_KINDS)}")
                 continue
-            kinds = [k for k in STEP_KINDS if k in item]
+            # An `event:` item passes its other keys through (a recorded ToolCallStarted has a `tool`).
+            kinds = ["event"] if "event" in item else [k for k in STEP_KINDS if k in item]
             if len(kinds) != 1:
                 found = ", ".join(kinds) or "none"
                 self.problem(line, f"{step_where}: expected exactly one of the keys {', '.join(STEP_KINDS)}; found {found}")

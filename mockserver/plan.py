@@ -124,6 +124,7 @@ class _Planner:
         }
         self.team_text: list[str] = []
         self.reasoning_steps: list[dict[str, Any]] = []
+        self.replayed_runs: dict[str, _MemberRun] = {}
         self.first_content_at: float | None = None
 
     # -- time -------------------------------------------------------------------------------
@@ -223,7 +224,7 @@ class _Planner:
             fields.setdefault("reason", f"Run {self.context.run_id} was cancelled")
             self.plan.status = "CANCELLED"
         if step.member is not None and member is None:
-            member = self.member_run(step.member)
+            member = self.replayed_member_run(step.member, step.event == "RunStarted")
         if step.event in ("TeamRunContent", "RunContent") and isinstance(fields.get("content"), str):
             self.collect_text(fields["content"], member)
         self.emit(step.event, fields, member, step.delay)
@@ -302,13 +303,13 @@ class _Planner:
         self.wait(step.duration or None)
         end = self.wall()
         finished = self.finish_tool(tool, result, step.error, start, end)
-        self.frames_emit_completed(_named("ToolCallCompleted", member), finished, step.name, args, end - start, member)
+        self.emit_tool_completed(_named("ToolCallCompleted", member), finished, step.name, args, end - start, member)
         if member is None:
             self.plan.tools.append(finished)
         else:
             member.tools.append(finished)
 
-    def frames_emit_completed(self, name: str, tool: dict[str, Any], tool_name: str, args: dict[str, Any], duration: float, member: _MemberRun | None) -> None:
+    def emit_tool_completed(self, name: str, tool: dict[str, Any], tool_name: str, args: dict[str, Any], duration: float, member: _MemberRun | None) -> None:
         self.emit(name, {"content": tool_summary(tool_name, args, duration), "tool": tool}, member, 0.0)
 
     def tool_object(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -337,6 +338,13 @@ class _Planner:
         assert member is not None, "the loader checks member ids"
         return _MemberRun(member=member, run_id=str(uuid.uuid4()), started=self.cursor)
 
+    def replayed_member_run(self, member_id: str, starts: bool) -> _MemberRun:
+        """The member run a top-level member event belongs to: a `RunStarted` opens a new one."""
+        run = self.replayed_runs.get(member_id)
+        if run is None or starts:
+            run = self.replayed_runs[member_id] = self.member_run(member_id)
+        return run
+
     def delegate(self, step: Delegation) -> None:
         task = self.render(step.task)
         args = {"member_id": step.member, "task": task}
@@ -357,7 +365,7 @@ class _Planner:
         end = self.wall()
         finished = self.finish_tool(tool, content, False, start, end)
         finished["child_run_id"] = run.run_id
-        self.frames_emit_completed("TeamToolCallCompleted", finished, "delegate_task_to_member", args, end - start, None)
+        self.emit_tool_completed("TeamToolCallCompleted", finished, "delegate_task_to_member", args, end - start, None)
         self.plan.tools.append(finished)
 
     def member_response(self, run: _MemberRun, task: str, content: str) -> dict[str, Any]:
