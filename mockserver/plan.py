@@ -92,14 +92,14 @@ def split_text(text: str, pace: Pace) -> list[str]:
 
 
 def tool_summary(name: str, args: dict[str, Any], duration: float) -> str:
-    """The `content` of a ToolCallCompleted, as agno words it."""
-    shown = ", ".join(f"{k}={_short(v)}" for k, v in args.items())
-    return f"{name}({shown}) completed in {duration:.4f}s. "
-
-
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= 20 else "..."
+    """The `content` of a ToolCallCompleted, as agno's `get_call_str` words it on an 80-column server."""
+    width = 80
+    longest = max(20, (width - len(name) - 4) // 2)
+    shown = ", ".join(f"{k}={'...' if isinstance(v, str) and len(v) > longest else v}" for k, v in args.items())
+    call = f"{name}({shown})"
+    if len(call) > width:
+        call = f"{name}(...)"
+    return f"{call} completed in {duration:.4f}s. "
 
 
 class _Planner:
