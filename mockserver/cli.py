@@ -85,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     _option(serve, "--security-key", str, None, "require Authorization: Bearer KEY", expects="a string", also_env="OS_SECURITY_KEY")
     _option(serve, "--error-format", _error_format, "documented", "error bodies: documented ({detail, error_code}) or agentos (3.1.10's exact bytes)", expects="documented or agentos")
 
+    record = commands.add_parser("record", help="record a real AgentOS team run as a scenario file", description="Post a message to a real AgentOS and write the streamed run as a scenario that replays it with its original timing.")
+    record.add_argument("url", help="the real AgentOS, e.g. http://localhost:7777")
+    record.add_argument("--team", required=True, help="team id to run")
+    record.add_argument("--message", required=True, help="the message to send")
+    record.add_argument("--out", type=Path, required=True, help="scenario file to write")
+    record.add_argument("--name", default="recorded", help="scenario name (default: recorded)")
+    record.add_argument("--security-key", default=os.environ.get("OS_SECURITY_KEY"), help="bearer token for the real server [env: OS_SECURITY_KEY]")
+
     validate = commands.add_parser("validate", help="check scenario files and list every problem")
     validate.add_argument("directory", nargs="?", type=Path, default=default_scenarios_dir(), help="directory of scenario files (default: the shipped scenarios)")
     return parser
@@ -139,8 +147,31 @@ def validate(directory: Path) -> int:
     return 0
 
 
+def record(args: argparse.Namespace) -> int:
+    from mockserver.loader import load_text
+    from mockserver.recording import record as record_run
+    from mockserver.recording import scenario_document, to_yaml
+
+    headers = {"Authorization": f"Bearer {args.security_key}"} if args.security_key else {}
+    try:
+        frames = record_run(args.url, args.team, args.message, headers)
+    except OSError as error:
+        print(f"could not record from {args.url}: {error}", file=sys.stderr)
+        return 1
+    if not frames:
+        print(f"{args.url} sent no frames for team {args.team!r}", file=sys.stderr)
+        return 1
+    text = to_yaml(scenario_document(frames, args.name), args.url, args.message)
+    load_text(text, str(args.out))  # what we write must load
+    args.out.write_text(text, encoding="utf-8")
+    print(f"{args.out}: {len(frames)} events over {frames[-1].at:.2f} s from team {args.team!r}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "validate":
         return validate(args.directory)
+    if args.command == "record":
+        return record(args)
     return serve(settings_from(args))
