@@ -40,6 +40,31 @@ def _error_format(text: str) -> str:
     return text
 
 
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2, "g": 1024**3, "gb": 1024**3, "gib": 1024**3}
+
+
+def _size(text: str) -> int:
+    """`100MB`, `1.5 GB`, `512k` or plain bytes; units are powers of 1024, as in nginx."""
+    number = text.strip().lower().rstrip("bikmg ")
+    unit = text.strip().lower()[len(number):].strip()
+    if unit not in _SIZE_UNITS:
+        raise ValueError(text)
+    amount = float(number) * _SIZE_UNITS[unit]
+    if not 1 <= amount < 2**63:
+        raise ValueError(text)
+    value = int(amount)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
 def _option(
     parser: argparse.ArgumentParser,
     flag: str,
@@ -84,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     _option(serve, "--seed", int, 0, "seed of the random data (Faker, jitter)", expects="a whole number")
     _option(serve, "--security-key", str, None, "require Authorization: Bearer KEY", expects="a string", also_env="OS_SECURITY_KEY")
     _option(serve, "--error-format", _error_format, "documented", "error bodies: documented ({detail, error_code}) or agentos (3.1.10's exact bytes)", expects="documented or agentos")
+    _option(serve, "--max-upload-size", _size, "100MB", "largest accepted file; a bigger one gets 413", expects="a size such as 100MB, 1.5GB, 512KB or bytes")
+    _option(serve, "--max-files", _positive, 1000, "most files in one request; more get 413", expects="a whole number >= 1")
+    _option(serve, "--max-echo-size", _size, "1MB", "bytes of each file echoed back as content in stream=false answers", expects="a size such as 1MB, 64KB or bytes")
 
     record = commands.add_parser("record", help="record a real AgentOS team run as a scenario file", description="Post a message to a real AgentOS and write the streamed run as a scenario that replays it with its original timing.")
     record.add_argument("url", help="the real AgentOS, e.g. http://localhost:7777")
@@ -107,6 +135,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         seed=args.seed,
         security_key=args.security_key or None,
         error_format=args.error_format,
+        max_upload_size=args.max_upload_size,
+        max_files=args.max_files,
+        max_echo_size=args.max_echo_size,
     )
 
 

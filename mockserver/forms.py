@@ -9,6 +9,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
 from mockserver.errors import ApiError, validation_error
+from mockserver.uploads import Upload, UploadLimits, read_multipart
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
@@ -20,7 +21,7 @@ class RunForm:
     stream: bool = True
     session_id: str | None = None
     user_id: str | None = None
-    files: tuple[UploadFile, ...] = ()
+    files: tuple[Upload, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -39,7 +40,7 @@ def parse_bool(name: str, value: str | None, default: bool) -> bool:
 def _text(form: FormData, name: str) -> str | None:
     """A text field, with `""` meaning absent as for FastAPI's optional form fields."""
     value = form.get(name)
-    if isinstance(value, UploadFile) or value in (None, ""):
+    if isinstance(value, (UploadFile, Upload)) or value in (None, ""):
         return None
     return str(value)
 
@@ -48,6 +49,10 @@ async def read_form(request: Request) -> FormData:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         return FormData()
+    if content_type == "multipart/form-data":
+        settings = request.app.state.mock.settings
+        limits = UploadLimits(settings.max_upload_size, settings.max_files, settings.max_echo_size)
+        return await read_multipart(request, limits)
     try:
         return await request.form()
     except Exception as error:  # a malformed body is the client's fault, never a 500
@@ -68,7 +73,7 @@ def run_form(form: FormData) -> RunForm:
             problems.append(problem)
     if problems:
         raise _merged(problems)
-    files = tuple(f for f in form.getlist("files") if isinstance(f, UploadFile))
+    files = tuple(f for f in form.getlist("files") if isinstance(f, Upload))
     known = {"message", "stream", "monitor", "session_id", "user_id", "files"}
     return RunForm(
         message=message or "",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockserver.plan import Plan, chat_message as message
+from mockserver.plan import UPLOADS_KEY, Plan, chat_message as message
 
 
 def system_prompt(plan: Plan) -> str:
@@ -19,7 +19,7 @@ def system_prompt(plan: Plan) -> str:
 
 def conversation(plan: Plan, created_at: int) -> list[dict[str, Any]]:
     """system, user, the assistant's tool calls and their results, then the answer."""
-    messages = [message("system", system_prompt(plan), created_at), message("user", plan.context.message, created_at)]
+    messages = [message("system", system_prompt(plan), created_at), message("user", plan.context.message, created_at, **plan.context.media)]
     if plan.tools:
         calls = [
             {"id": t["tool_call_id"], "type": "function", "function": {"name": t["tool_name"], "arguments": json.dumps(t["tool_args"])}}
@@ -76,5 +76,7 @@ def team_run_output(plan: Plan) -> dict[str, Any]:
     )
     if plan.status != "ERROR":
         body["tools"] = plan.tools
-    body["input"] = {"input_content": context.message}
+    body["input"] = {"input_content": context.message, **context.media}
+    if context.uploads:
+        body[UPLOADS_KEY] = list(context.uploads)
     return body

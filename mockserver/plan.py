@@ -31,6 +31,8 @@ from mockserver.model import (
     ToolCall,
 )
 
+# The mock's own key on TeamRunStarted (and last in the stream=false JSON) listing the uploads.
+UPLOADS_KEY = "mock_uploads"
 TERMINAL_EVENTS = frozenset({"TeamRunCompleted", "TeamRunError"})
 _WORDS = re.compile(r"\S+\s*|\s+")
 _TOKENS = re.compile(r"\s*\S{1,5}|\s+")
@@ -47,6 +49,8 @@ class RunContext:
     run_id: str
     user_id: str | None = None
     files: tuple[dict[str, Any], ...] = ()
+    media: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    uploads: tuple[dict[str, Any], ...] = ()
     started_at: float = field(default_factory=time.time)
 
 
@@ -121,6 +125,7 @@ class _Planner:
             "faker": faker,
             "files": list(context.files),
             "file_count": len(context.files),
+            "files_summary": templates.files_summary(context.files),
         }
         self.team_text: list[str] = []
         self.reasoning_steps: list[dict[str, Any]] = []
@@ -187,6 +192,10 @@ class _Planner:
         if not (self.frames and self.frames[-1].event in TERMINAL_EVENTS):
             self.complete(RawEvent("TeamRunCompleted", {}), None)
         self.plan.content = "".join(self.team_text) if self.plan.status != "ERROR" else self.plan.content
+        if self.context.uploads:
+            started = next((f for f in self.frames if f.event == "TeamRunStarted"), None)
+            if started is not None:
+                started.data[UPLOADS_KEY] = list(self.context.uploads)
         return self.plan
 
     def steps(self, steps: tuple[Step, ...], member: _MemberRun | None) -> None:

@@ -21,6 +21,7 @@ from mockserver.player import play
 from mockserver.selection import select_scenario
 from mockserver.sse import EventStream, encode_frame
 from mockserver.state import AppState
+from mockserver.uploads import agno_media, echo, parse_files_metadata, receive, template_files
 
 SPEED_HEADER = "x-mock-speed"
 
@@ -41,10 +42,12 @@ def request_speed(request: Request, default: float) -> float:
 async def create_team_run(request: Request) -> Response:
     state: AppState = request.app.state.mock
     form = run_form(await read_form(request))
+    files_metadata = parse_files_metadata(form.extra.get("files_metadata"))
     scenarios = state.scenarios
     team = scenarios.teams.get(request.path_params["team_id"])
     if team is None:
         raise ApiError(404, "Team not found")
+    received = receive(form.files, files_metadata)
     speed = request_speed(request, state.settings.speed)
     context = RunContext(
         team=team,
@@ -53,6 +56,9 @@ async def create_team_run(request: Request) -> Response:
         session_id=form.session_id or str(uuid.uuid4()),
         run_id=str(uuid.uuid4()),
         user_id=form.user_id,
+        files=template_files(received),
+        media=agno_media(received),
+        uploads=tuple(echo(received)),
     )
     plan = build_plan(context, speed=speed, seed=state.settings.seed, faker=state.faker)
     if form.stream:

@@ -25,3 +25,6 @@ class Settings:
     seed: int = 0
     security_key: str | None = None
     error_format: ErrorFormat = "documented"
+    max_upload_size: int = 100 * 1024**2
+    max_files: int = 1000
+    max_echo_size: int = 1024**2

@@ -38,7 +38,30 @@ NAMES: Mapping[str, Any] = {
     "faker": FAKER_PROVIDERS,
     "files": FILE_KEYS,
     "file_count": None,
+    "files_summary": None,
 }
+
+
+def human_size(size: int) -> str:
+    """`69 B`, `2.1 KB`, `100.0 MB`: powers of 1024, one decimal above bytes."""
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+def files_summary(files: tuple[dict[str, Any], ...]) -> str:
+    """`{{ files_summary }}`: "" without files, else a sentence led by a space, for appending."""
+    if not files:
+        return ""
+    shown = [f"{f['filename'] or 'a file without a name'} ({f['size_human']})" for f in files]
+    if len(shown) == 1:
+        return f" I received {shown[0]}."
+    return f" I received {len(shown)} files: {', '.join(shown[:-1])} and {shown[-1]}."
 
 
 def check(text: str) -> list[str]:
@@ -72,7 +95,7 @@ def _check_path(expression: str) -> str | None:
 
 
 def _known() -> str:
-    return "message, session_id, user_id, run_id, team.name, team.id, team.description, faker.<provider>, files, files[N].filename, file_count"
+    return "message, session_id, user_id, run_id, team.name, team.id, team.description, faker.<provider>, files, files[N].<filename|content_type|category|size|size_human|sha256>, file_count, files_summary"
 
 
 def render(text: str, context: Mapping[str, Any]) -> str:

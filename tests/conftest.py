@@ -21,7 +21,18 @@ from mockserver.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "scenarios"
 TEST_SCENARIOS = Path(__file__).resolve().parent / "scenarios"
-CAPTURES = ROOT.parent / "shared" / "reference" / "agentos-3.1.10"
+
+
+def _captures() -> Path:
+    """The read-only `shared/` lies beside the checkout (CI), or above it (a worktree)."""
+    for folder in (ROOT, *ROOT.parents):
+        candidate = folder / "shared" / "reference" / "agentos-3.1.10"
+        if candidate.is_dir():
+            return candidate
+    return ROOT.parent / "shared" / "reference" / "agentos-3.1.10"
+
+
+CAPTURES = _captures()
 
 
 def free_port() -> int:
