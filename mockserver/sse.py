@@ -17,9 +17,15 @@ MEDIA_TYPE = "text/event-stream; charset=utf-8"
 STREAM_HEADERS: dict[str, str] = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
+# Line breaks to Python's str.splitlines() that JSON leaves raw: agno's client splits the stream
+# with it, so one of these inside a string would cut the `data:` line and lose the frame (the
+# real server has that bug). Escaped, they parse back to the same text.
+_SPLITLINES_ESCAPES = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 def encode_json(data: Any) -> str:
     """Compact JSON with raw UTF-8, as FastAPI and agno write it."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).translate(_SPLITLINES_ESCAPES)
 
 
 def encode_frame(event: str, data: Mapping[str, Any]) -> bytes:
