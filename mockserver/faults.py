@@ -69,7 +69,7 @@ def select_fault(state: AppState, context: RunContext) -> FaultRule | None:
 
 
 def _fires(state: AppState, rule: FaultRule, team_id: str, session_id: str) -> bool:
-    if rule.always:
+    if rule.times is None and rule.probability is None:
         return True
     counter = (rule.key, team_id, session_id if rule.per == "session" and rule.times is not None else "")
     seen = state.fault_counts.get(counter, 0)
