@@ -128,7 +128,7 @@ def cut_index(plan: Plan, cut: Cut, speed: float, *, at_least: int) -> int:
         count = sum(1 for frame in frames if frame.at < moment)
     else:
         count = 1 if cut.events is None else cut.events
-    return max(at_least, min(count, len(frames) - 1))
+    return max(0, min(max(at_least, count), len(frames) - 1))
 
 
 def _envelope(plan: Plan, event: str, at: float) -> dict[str, Any]:
@@ -204,7 +204,7 @@ async def stalled(frames: list[Frame], index: int, stall: Stall) -> AsyncIterato
     for frame in frames[:index]:
         await _until(start + frame.at)
         yield frame
-    since = start + (frames[index].at if index < len(frames) else frames[-1].at if frames else 0.0)
+    since = start + frames[index].at
     hold = math.inf if stall.hold is None else stall.hold
     if stall.keep_alive is not None:
         beat = 1
@@ -261,7 +261,8 @@ async def _left_during(receive: Receive, seconds: float) -> bool:
         group.start_soon(listen)
         if seconds == math.inf:
             await anyio.sleep_forever()
-        await anyio.sleep(seconds)
+        else:
+            await anyio.sleep(seconds)
         group.cancel_scope.cancel()
     return gone
 
