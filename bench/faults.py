@@ -111,7 +111,7 @@ def selection_alone(root: Path) -> None:
         state = AppState(settings=Settings(), scenarios=load_directory(directory), faker=None)
         team = state.scenarios.teams["plain"]
         context = RunContext(team=team, scenario=team.scenarios[0], message="hello", session_id="s", run_id="r")
-        best = min(timeit.repeat(lambda: select_fault(state, context), number=2000, repeat=5)) / 2000
+        best = min(timeit.repeat(lambda s=state, c=context: select_fault(s, c), number=2000, repeat=5)) / 2000
         rules_count = sum(len(t.faults) for t in state.scenarios.teams.values())
         print(f"  layout {index}: {rules_count:3d} rules  {best * 1e6:7.1f} us per request")
 

@@ -89,8 +89,12 @@ def faulty_url(faulty: tuple[str, uvicorn.Server]) -> str:
 def uvicorn_errors() -> Iterator[list[logging.LogRecord]]:
     """ERROR records uvicorn logs while the test runs (a traceback or a broken response)."""
     records: list[logging.LogRecord] = []
-    handler = logging.Handler(logging.ERROR)
-    handler.emit = records.append  # type: ignore[method-assign]
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Collect(logging.ERROR)
     logger = logging.getLogger("uvicorn.error")
     logger.addHandler(handler)
     try:
