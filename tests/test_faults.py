@@ -415,3 +415,20 @@ def test_probabilistic_faults_repeat_with_the_same_seed() -> None:
     assert set(first) == {200, 500}
     assert first[::2] == probabilistic_run(seed=7, interleave=True)[:8]
     assert first != probabilistic_run(seed=8, interleave=False)
+
+
+def test_cancel_during_a_member_run_ends_the_member_first(faulty_url: str) -> None:
+    frames = parse_sse(run(faulty_url, "delegating").content)
+    names = [name for name, _ in frames]
+    assert names == [
+        "TeamRunStarted", "TeamModelRequestStarted", "TeamModelRequestCompleted", "TeamToolCallStarted",
+        "RunStarted", "ModelRequestStarted", "RunContent", "RunContent",
+        "RunCancelled", "RunCompleted", "TeamRunCancelled", "TeamRunCompleted",
+    ]
+    real = capture("i7_cancel_during_member_run")
+    member_run = frames[4][1]["run_id"]
+    (_, cancelled), (_, completed) = frames[8:10]
+    assert list(cancelled) == list(real[-4][1]) and list(completed) == list(real[-3][1])
+    assert cancelled["reason"] == f"Run {member_run} was cancelled"
+    assert cancelled["content"] == completed["content"] == "member chunk "
+    assert cancelled["parent_run_id"] == frames[0][1]["run_id"]
