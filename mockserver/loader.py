@@ -453,7 +453,6 @@ class _FileReader:
             events = LineList()
         return Delegation(member=member_id, task=task, steps=self.read_steps(events, f"{where}", member_id), delay=self.duration(doc, "delay", where))
 
-
     # -- faults ---------------------------------------------------------------------------------
 
     def read_faults(self, document: LineDict, team_id: str) -> tuple[FaultRule, ...]:
