@@ -7,7 +7,8 @@ expected`, so `mockserver validate` can list them all at once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import yaml
 
 from mockserver import templates
 from mockserver.events import EVENTS
+from mockserver.faultrules import Cancel, Cut, Drop, FaultRule, HttpFailure, RunError, Slow, Stall
 from mockserver.model import (
     Delegation,
     Member,
@@ -38,6 +40,18 @@ STEP_KINDS = ("event", "text", "tool", "reasoning", "delegate")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$")
 _PACE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(words|tokens)\s*/\s*s\s*$")
 _PACE_EVERY = re.compile(r"^\s*(\d+(?:\.\d+)?\s*(?:ms|s))\s+per\s+(word|token)\s*$")
+FAULT_KINDS = ("status", "error", "drop", "stall", "cancel", "slow")
+_FAULT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "status": ("detail", "body", "headers"),
+    "error": ("error_type", "error_id", "after"),
+    "drop": ("after",),
+    "stall": ("keep_alive", "after"),
+    "cancel": ("after",),
+    "slow": (),
+}
+_FAULT_COMMON = ("team", "match", "latency", "times", "per", "probability")
+_TEAM_GLOB = re.compile(r"[A-Za-z0-9._~*?!\[\]-]+")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,7 @@ def load_directory(directory: Path | str) -> ScenarioSet:
         raise ScenarioError([Problem(str(root), 0, "no scenario files (*.yaml) found")])
     teams: dict[str, Team] = {}
     problems: list[Problem] = []
+    fault_origins: dict[str, tuple[str, int]] = {}
     for path in files:
         reader = _FileReader(str(path))
         team = reader.read(path.read_text(encoding="utf-8"))
@@ -80,6 +95,8 @@ def load_directory(directory: Path | str) -> ScenarioSet:
             )
             continue
         teams[team.id] = team
+        fault_origins.update((key, (str(path), line)) for key, line in reader.fault_lines.items())
+    problems.extend(check_fault_reach(teams, fault_origins))
     if problems:
         raise ScenarioError(problems)
     return ScenarioSet(teams=teams, directory=str(root))
@@ -129,6 +146,7 @@ class _FileReader:
         self.problems: list[Problem] = []
         self.team_line = 1
         self.members: dict[str, Member] = {}
+        self.fault_lines: dict[str, int] = {}
 
     def problem(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.file, line, message))
@@ -162,6 +180,8 @@ class _FileReader:
             self.problem(line_of(document, "scenarios"), "scenarios: expected a list with at least one scenario")
             return None
         team = self.read_team(team_doc, scenarios_doc)
+        if "faults" in document:
+            team = replace(team, faults=self.read_faults(document, team.id))
         return team if not self.problems else None
 
     def known_keys(self, mapping: LineDict, allowed: tuple[str, ...], where: str) -> None:
@@ -439,6 +459,189 @@ class _FileReader:
             events = LineList()
         return Delegation(member=member_id, task=task, steps=self.read_steps(events, f"{where}", member_id), delay=self.duration(doc, "delay", where))
 
+    # -- faults ---------------------------------------------------------------------------------
+
+    def read_faults(self, document: LineDict, team_id: str) -> tuple[FaultRule, ...]:
+        items = document["faults"]
+        if not isinstance(items, LineList):
+            self.problem(line_of(document, "faults"), "faults: expected a list of fault rules, each with one of the keys " + ", ".join(FAULT_KINDS))
+            return ()
+        rules = []
+        for index, item in enumerate(items):
+            rule = self.read_fault(item, line_of(items, index), f"{team_id}/faults[{index}]", team_id)
+            if rule is not None:
+                rules.append(rule)
+        return tuple(rules)
+
+    def read_fault(self, doc: Any, line: int, key: str, team_id: str) -> FaultRule | None:
+        where = key.split("/", 1)[1]
+        if not isinstance(doc, LineDict):
+            self.problem(line, f"{where}: expected a mapping with one of the keys {', '.join(FAULT_KINDS)}")
+            return None
+        kinds = [k for k in FAULT_KINDS if k in doc]
+        if len(kinds) != 1:
+            found = ", ".join(kinds) or "none"
+            self.problem(doc.line, f"{where}: expected exactly one of the keys {', '.join(FAULT_KINDS)}; found {found}")
+            return None
+        kind = kinds[0]
+        self.known_fault_keys(doc, kind, where)
+        before = len(self.problems)
+        action = getattr(self, f"fault_{kind}")(doc, where)
+        teams = self.fault_teams(doc, where, team_id)
+        match = None
+        if "match" in doc:
+            pattern = doc["match"]
+            if not isinstance(pattern, str) or not pattern:
+                self.problem(line_of(doc, "match"), f"{where}.match: expected a regular expression string, got {pattern!r}")
+            else:
+                try:
+                    match = re.compile(pattern)
+                except re.error as error:
+                    self.problem(line_of(doc, "match"), f"{where}.match: bad regular expression {pattern!r}: {error}")
+        cut = self.fault_cut(doc, where)
+        latency = self.duration(doc, "latency", where) or 0.0
+        if isinstance(action, Slow):
+            latency = parse_duration(doc["slow"]) or 0.0
+        times = doc.get("times")
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
+            self.problem(line_of(doc, "times"), f"{where}.times: expected a whole number >= 1 (the fault hits the first N requests, then they succeed), got {times!r}")
+            times = None
+        per = doc.get("per", "team")
+        if per not in ("team", "session"):
+            self.problem(line_of(doc, "per"), f"{where}.per: expected team or session, got {per!r}")
+            per = "team"
+        elif "per" in doc and "times" not in doc:
+            self.problem(line_of(doc, "per"), f"{where}.per: only goes with `times` (count the first N requests per team or per session)")
+        probability = doc.get("probability")
+        if probability is not None:
+            if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 < probability <= 1:
+                self.problem(line_of(doc, "probability"), f"{where}.probability: expected a number above 0 and at most 1 (0.25 = one request in four), got {probability!r}")
+                probability = None
+            elif "times" in doc:
+                self.problem(line_of(doc, "probability"), f"{where}: give `times` or `probability`, not both")
+        if len(self.problems) > before or action is None:
+            return None
+        self.fault_lines[key] = doc.line
+        return FaultRule(
+            key=key,
+            action=action,
+            teams=teams,
+            match=match,
+            cut=cut,
+            latency=latency,
+            times=times,
+            per=per,
+            probability=None if probability is None else float(probability),
+            where=f"{self.file}:{doc.line}",
+        )
+
+    def known_fault_keys(self, doc: LineDict, kind: str, where: str) -> None:
+        allowed = (kind, *_FAULT_COMMON, *_FAULT_OPTIONS[kind])
+        if kind == "slow":
+            allowed = tuple(k for k in allowed if k != "latency")
+        for name in doc:
+            if name in allowed:
+                continue
+            owners = [k for k, options in _FAULT_OPTIONS.items() if name in options]
+            if owners:
+                self.problem(line_of(doc, name), f"{where}.{name}: goes with {' or '.join(owners)}, not with {kind}")
+            elif name == "latency":
+                self.problem(line_of(doc, name), f"{where}.latency: `slow` is itself the wait before the response head; drop `latency`")
+            else:
+                self.problem(line_of(doc, name), f"unknown key {name!r} in {where}; expected one of {', '.join(allowed)}")
+
+    def fault_teams(self, doc: LineDict, where: str, team_id: str) -> tuple[str, ...]:
+        value = doc.get("team", team_id)
+        patterns = [value] if isinstance(value, str) else value
+        if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
+            self.problem(line_of(doc, "team"), f"{where}.team: expected a team id or glob (error-*), or a list of them, got {value!r}")
+            return (team_id,)
+        for pattern in patterns:
+            reason = _glob_problem(pattern)
+            if reason:
+                self.problem(line_of(doc, "team"), f"{where}.team: bad glob {pattern!r}: {reason}; expected a team id or a pattern such as error-* or team-[ab]")
+        return tuple(patterns)
+
+    def fault_cut(self, doc: LineDict, where: str) -> Cut:
+        if "after" not in doc:
+            return Cut()
+        value = doc["after"]
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value < 0:
+                self.problem(line_of(doc, "after"), f"{where}.after: negative count {value}; expected a number of events >= 0 or a time such as 1.5s")
+                return Cut()
+            return Cut(events=value)
+        seconds = parse_duration(value) if isinstance(value, str) else None
+        if seconds is None:
+            self.problem(line_of(doc, "after"), f"{where}.after: expected a number of events (3) or a time into the stream (1.5s, 250ms), got {value!r}")
+            return Cut()
+        return Cut(seconds=seconds)
+
+    def fault_status(self, doc: LineDict, where: str) -> HttpFailure | None:
+        status = doc["status"]
+        if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599 or status not in HTTPStatus._value2member_map_:
+            self.problem(line_of(doc, "status"), f"{where}.status: unknown status {status!r}; expected an HTTP error status from 400 to 599 such as 401, 429, 500 or 503")
+            return None
+        detail = doc.get("detail")
+        if detail is not None and not isinstance(detail, str):
+            self.problem(line_of(doc, "detail"), f"{where}.detail: expected a string (the error message), got {detail!r}")
+        headers = doc.get("headers", {})
+        if not isinstance(headers, dict):
+            self.problem(line_of(doc, "headers"), f"{where}.headers: expected a mapping of header names to values, e.g. Retry-After: 30")
+            headers = {}
+        pairs = []
+        for name, value in headers.items():
+            if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+                self.problem(line_of(headers, name), f"{where}.headers: bad header name {name!r}")
+            elif isinstance(value, bool) or not isinstance(value, (str, int, float)) or any(c in str(value) for c in "\r\n"):
+                self.problem(line_of(headers, name), f"{where}.headers.{name}: expected a one-line string or number, got {value!r}")
+            else:
+                pairs.append((name, str(value)))
+        return HttpFailure(status=status, detail=detail if isinstance(detail, str) else None, body=_plain(doc.get("body")), headers=tuple(pairs))
+
+    def fault_error(self, doc: LineDict, where: str) -> RunError | None:
+        content = doc["error"]
+        if not isinstance(content, str) or not content:
+            self.problem(line_of(doc, "error"), f"{where}.error: expected the error message (a non-empty string), got {content!r}")
+            return None
+        error_type = doc.get("error_type", "RuntimeError")
+        error_id = doc.get("error_id")
+        for name, value in (("error_type", error_type), ("error_id", error_id)):
+            if value is not None and not (isinstance(value, str) and value):
+                self.problem(line_of(doc, name), f"{where}.{name}: expected a non-empty string, got {value!r}")
+        return RunError(content=content, error_type=str(error_type), error_id=error_id)
+
+    def fault_flag(self, doc: LineDict, kind: str, where: str) -> bool:
+        if doc[kind] is not True:
+            self.problem(line_of(doc, kind), f"{where}.{kind}: expected true, got {doc[kind]!r}")
+            return False
+        return True
+
+    def fault_drop(self, doc: LineDict, where: str) -> Drop | None:
+        return Drop() if self.fault_flag(doc, "drop", where) else None
+
+    def fault_cancel(self, doc: LineDict, where: str) -> Cancel | None:
+        return Cancel() if self.fault_flag(doc, "cancel", where) else None
+
+    def fault_stall(self, doc: LineDict, where: str) -> Stall | None:
+        value = doc["stall"]
+        hold = None if value is True else parse_duration(value)
+        if value is not True and not hold:
+            self.problem(line_of(doc, "stall"), f"{where}.stall: expected true (until the client gives up) or how long to hold, e.g. 30s; got {value!r}")
+            return None
+        keep_alive = self.duration(doc, "keep_alive", where)
+        if keep_alive == 0:
+            self.problem(line_of(doc, "keep_alive"), f"{where}.keep_alive: expected a time above 0 between comments, e.g. 5s")
+            keep_alive = None
+        return Stall(hold=hold, keep_alive=keep_alive)
+
+    def fault_slow(self, doc: LineDict, where: str) -> Slow | None:
+        seconds = parse_duration(doc["slow"])
+        if not seconds:
+            self.problem(line_of(doc, "slow"), f"{where}.slow: expected the wait before the response head, e.g. 3s or 800ms; got {doc['slow']!r}")
+            return None
+        return Slow()
+
 
 def _plain(value: Any) -> Any:
     """Drop the line-keeping subclasses so the model holds plain dicts and lists."""
@@ -447,3 +650,42 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def _glob_problem(pattern: str) -> str:
+    """Why `pattern` is not a usable team glob, or "" when it is."""
+    if not pattern:
+        return "it is empty"
+    if not _TEAM_GLOB.fullmatch(pattern):
+        return "only team id characters and * ? [ ] ! may appear"
+    depth = 0
+    for char in pattern:
+        if char == "[":
+            if depth:
+                return "'[' inside a [...] set"
+            depth = 1
+        elif char == "]" and depth:
+            depth = 0
+    return "unclosed '['" if depth else ""
+
+
+def check_fault_reach(teams: dict[str, Team], origins: dict[str, tuple[str, int]]) -> list[Problem]:
+    """Rules that can never fire: they name no loaded team, or an earlier rule that always fires
+    (no `match`, `times` or `probability`) already takes every team they name. Rules are tried
+    in file order, then in the order of each file's `faults:` list."""
+    problems = []
+    taken: dict[str, FaultRule] = {}
+    for rule in (rule for team in teams.values() for rule in team.faults):
+        file, line = origins.get(rule.key, (rule.where, 0))
+        where = rule.key.split("/", 1)[1]
+        covered = [team_id for team_id in teams if rule.covers(team_id)]
+        reachable = [team_id for team_id in covered if team_id not in taken]
+        if not covered:
+            known = ", ".join(sorted(teams))
+            problems.append(Problem(file, line, f"{where}: team {' '.join(rule.teams)!r} matches no team, so the rule can never fire; teams are {known}"))
+        elif not reachable:
+            first = taken[covered[0]]
+            problems.append(Problem(file, line, f"{where}: can never fire: every team it covers ({', '.join(covered)}) is already taken by the rule at {first.where}, which always fires; give that rule a match, times or probability, or put this one first"))
+        if rule.always:
+            taken.update((team_id, rule) for team_id in reachable)
+    return problems

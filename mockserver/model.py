@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
+from mockserver.faultrules import FaultRule
+
 PaceUnit = Literal["words", "tokens"]
 
 
@@ -132,6 +134,7 @@ class Team:
     model: ModelInfo = field(default_factory=ModelInfo)
     members: tuple[Member, ...] = ()
     source: str = ""
+    faults: tuple[FaultRule, ...] = ()
 
     def member(self, member_id: str) -> Member | None:
         return next((m for m in self.members if m.id == member_id), None)

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mockserver.errors import ApiError
+from mockserver.faults import fault_response, select_fault
 from mockserver.forms import read_form, run_form
 from mockserver.output import team_run_output
 from mockserver.plan import Plan, RunContext, build_plan
@@ -61,6 +62,9 @@ async def create_team_run(request: Request) -> Response:
         uploads=tuple(echo(received)),
     )
     plan = build_plan(context, speed=speed, seed=state.settings.seed, faker=state.faker)
+    fault = select_fault(state, context)
+    if fault is not None:
+        return fault_response(fault, plan, stream=form.stream, speed=speed, error_format=state.settings.error_format)  # type: ignore[return-value]
     if form.stream:
         return EventStream(_frames(plan))  # type: ignore[return-value]
     if plan.frames:

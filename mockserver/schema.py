@@ -27,6 +27,40 @@ MODEL = {
     "additionalProperties": False,
 }
 
+FAULT = {
+    "type": "object",
+    "description": "A failure injected before normal scenario selection; exactly one of status, error, drop, stall, cancel, slow",
+    "oneOf": [{"required": [kind]} for kind in ("status", "error", "drop", "stall", "cancel", "slow")],
+    "additionalProperties": False,
+    "properties": {
+        "team": {
+            "description": "Team id or glob (error-*), or a list of them; default: this file's team",
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+        },
+        "match": {"type": "string", "description": "A regular expression searched in the message"},
+        "latency": {**DURATION, "description": "Wait before the response head"},
+        "times": {"type": "integer", "minimum": 1, "description": "Fail only the first N requests, then succeed"},
+        "per": {"enum": ["team", "session"], "description": "What `times` counts per"},
+        "probability": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "description": "Fail this share of requests (seeded)"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "Answer with this HTTP error status"},
+        "detail": {"type": "string", "description": "The error message in the active error format"},
+        "body": {"description": "The whole response body instead (a string is sent as text)"},
+        "headers": {"type": "object", "additionalProperties": {"type": ["string", "number"]}},
+        "error": {"type": "string", "minLength": 1, "description": "End the stream with TeamRunError and this message"},
+        "error_type": {"type": "string"},
+        "error_id": {"type": "string"},
+        "drop": {"const": True, "description": "Close the connection without a final frame"},
+        "stall": {"description": "Go silent: true (until the client leaves) or how long", "oneOf": [{"const": True}, DURATION]},
+        "keep_alive": {**DURATION, "description": "Send ': keep-alive' comments this often while stalled"},
+        "cancel": {"const": True, "description": "End with TeamRunCancelled then TeamRunCompleted"},
+        "slow": {**DURATION, "description": "Wait this long before the response head, then answer normally"},
+        "after": {
+            "description": "Where a stream fault strikes: a number of events, or a time into the stream (1.5s)",
+            "oneOf": [{"type": "integer", "minimum": 0}, DURATION["oneOf"][1]],
+        },
+    },
+}
+
 
 def scenario_schema() -> dict[str, Any]:
     step_ref = {"$ref": "#/$defs/step"}
@@ -62,9 +96,10 @@ def scenario_schema() -> dict[str, Any]:
                 },
             },
             "scenarios": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/scenario"}},
-            "faults": {"type": "array"},
+            "faults": {"type": "array", "items": {"$ref": "#/$defs/fault"}},
         },
         "$defs": {
+            "fault": FAULT,
             "scenario": {
                 "type": "object",
                 "required": ["name", "events"],

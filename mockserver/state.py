@@ -16,3 +16,4 @@ class AppState:
     scenarios: ScenarioSet
     faker: Any
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    fault_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)

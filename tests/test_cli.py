@@ -47,9 +47,11 @@ def test_serve_prints_its_url_and_teams_then_serves() -> None:
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        lines = [process.stdout.readline() for _ in range(4)]  # type: ignore[union-attr]
-        assert lines[0].startswith(f"mockserver on http://127.0.0.1:{port} with ")
-        assert any(f"/teams/research-team/runs" in line for line in lines)
+        first = process.stdout.readline()  # type: ignore[union-attr]
+        assert first.startswith(f"mockserver on http://127.0.0.1:{port} with ")
+        teams = int(first.split(" with ")[1].split()[0])
+        lines = [process.stdout.readline() for _ in range(teams)]  # type: ignore[union-attr]
+        assert any("/teams/research-team/runs  (Research Team: research)" in line for line in lines)
         deadline = time.monotonic() + 10
         while True:
             try:
