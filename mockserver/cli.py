@@ -72,6 +72,20 @@ def _option(
     parser.add_argument(flag, type=checked, default=default, help=f"{help} [env: {shown}] (default: {default})")
 
 
+def _origins(text: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())
+    if not origins or not all(o == "*" or "://" in o for o in origins):
+        raise ValueError(text)
+    return origins
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockserver", description="A mock Agno AgentOS team-run server.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     _option(serve, "--seed", int, 0, "seed of the random data (Faker, jitter)", expects="a whole number")
     _option(serve, "--security-key", str, None, "require Authorization: Bearer KEY", expects="a string", also_env="OS_SECURITY_KEY")
     _option(serve, "--error-format", _error_format, "documented", "error bodies: documented ({detail, error_code}) or agentos (3.1.10's exact bytes)", expects="documented or agentos")
+
+    _option(serve, "--cors-origins", _origins, None, "comma-separated browser origins allowed to call the mock; default: any http://localhost:PORT or http://127.0.0.1:PORT", expects="origins like http://localhost:3000,https://app.example.com (or *)")
+    _option(serve, "--max-sessions", _positive, 1000, "sessions kept in memory; the least recently used are dropped past this", expects="a whole number >= 1")
 
     validate = commands.add_parser("validate", help="check scenario files and list every problem")
     validate.add_argument("directory", nargs="?", type=Path, default=default_scenarios_dir(), help="directory of scenario files (default: the shipped scenarios)")
@@ -99,6 +116,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         seed=args.seed,
         security_key=args.security_key or None,
         error_format=args.error_format,
+        cors_origins=args.cors_origins,
+        max_sessions=args.max_sessions,
     )
 
 

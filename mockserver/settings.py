@@ -25,3 +25,5 @@ class Settings:
     seed: int = 0
     security_key: str | None = None
     error_format: ErrorFormat = "documented"
+    cors_origins: tuple[str, ...] | None = None  # None: any http://localhost:* or 127.0.0.1:*
+    max_sessions: int = 1000

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from mockserver.cancel import LiveRuns
 from mockserver.model import ScenarioSet
+from mockserver.sessions import SessionStore
 from mockserver.settings import Settings
 
 
@@ -16,3 +18,5 @@ class AppState:
     scenarios: ScenarioSet
     faker: Any
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    sessions: SessionStore = field(default_factory=SessionStore)
+    live_runs: LiveRuns = field(default_factory=LiveRuns)
