@@ -21,7 +21,11 @@ from mockserver.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "scenarios"
 TEST_SCENARIOS = Path(__file__).resolve().parent / "scenarios"
-CAPTURES = ROOT.parent / "shared" / "reference" / "agentos-3.1.10"
+# `shared/` sits beside the checkout, or beside the folder of worktrees (`/work/wt/NAME`).
+CAPTURES = next(
+    (d / "shared" / "reference" / "agentos-3.1.10" for d in ROOT.parents if (d / "shared" / "reference").is_dir()),
+    ROOT.parent / "shared" / "reference" / "agentos-3.1.10",
+)
 
 
 def free_port() -> int:
