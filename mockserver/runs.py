@@ -38,6 +38,14 @@ def request_speed(request: Request, default: float) -> float:
 
 
 async def create_team_run(request: Request) -> Response:
+    """The endpoint; uploaded files are read before it returns, so their temp files close here."""
+    try:
+        return await _create_team_run(request)
+    finally:
+        await request.close()
+
+
+async def _create_team_run(request: Request) -> Response:
     state: AppState = request.app.state.mock
     form = run_form(await read_form(request))
     scenarios = state.scenarios
