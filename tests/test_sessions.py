@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,19 +22,26 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def run(url: str, team: str = "research-team", **fields: str) -> list[tuple[str, dict]]:
-    response = httpx.post(f"{url}/teams/{team}/runs", data={"message": "hello", **fields})
+@pytest.fixture(scope="module")
+def http() -> Iterator[httpx.Client]:
+    """One client for the module: a new httpx client per call costs ~50 ms (its SSL context)."""
+    with httpx.Client(timeout=10) as client:
+        yield client
+
+
+def run(http: httpx.Client, url: str, team: str = "research-team", **fields: str) -> list[tuple[str, dict]]:
+    response = http.post(f"{url}/teams/{team}/runs", data={"message": "hello", **fields})
     assert response.status_code == 200, response.text
     return parse_sse(response.content)
 
 
-def test_runs_of_one_session_are_listed_in_order_with_member_runs(url: str) -> None:
-    first = run(url, message="first question", session_id="", user_id="ada")
+def test_runs_of_one_session_are_listed_in_order_with_member_runs(http: httpx.Client, url: str) -> None:
+    first = run(http, url, message="first question", session_id="", user_id="ada")
     session_id = first[0][1]["session_id"]
-    second = run(url, message="second question", session_id=session_id, user_id="ada")
+    second = run(http, url, message="second question", session_id=session_id, user_id="ada")
     assert second[0][1]["session_id"] == session_id and second[0][1]["run_id"] != first[0][1]["run_id"]
 
-    runs = httpx.get(f"{url}/sessions/{session_id}/runs", params={"type": "team", "db_id": "x"}).json()
+    runs = http.get(f"{url}/sessions/{session_id}/runs", params={"type": "team", "db_id": "x"}).json()
     team_runs = [r for r in runs if "team_id" in r]
     assert [r["run_input"] for r in team_runs] == ["first question", "second question"]
     assert [r["run_id"] for r in team_runs] == [first[0][1]["run_id"], second[0][1]["run_id"]]
@@ -52,10 +58,10 @@ def test_runs_of_one_session_are_listed_in_order_with_member_runs(url: str) -> N
     assert team_runs[0]["events"][-1] == first[-1][1]
 
 
-def test_the_session_is_listed_and_reloadable_with_captured_shapes(url: str) -> None:
-    frames = run(url, team="quick-team", message="name me", session_id="", user_id="bob")
+def test_the_session_is_listed_and_reloadable_with_captured_shapes(http: httpx.Client, url: str) -> None:
+    frames = run(http, url, team="quick-team", message="name me", session_id="", user_id="bob")
     session_id = frames[0][1]["session_id"]
-    listing = httpx.get(f"{url}/sessions", params={"type": "team", "component_id": "quick-team"}).json()
+    listing = http.get(f"{url}/sessions", params={"type": "team", "component_id": "quick-team"}).json()
     captured = capture_json("j6_sessions")
     assert list(listing) == ["data", "meta"] and list(listing["meta"]) == list(captured["meta"])
     entry = next(s for s in listing["data"] if s["session_id"] == session_id)
@@ -63,27 +69,27 @@ def test_the_session_is_listed_and_reloadable_with_captured_shapes(url: str) -> 
     assert list(entry) == list(with_user)
     assert (entry["session_name"], entry["user_id"], entry["team_id"], entry["session_type"]) == ("name me", "bob", "quick-team", "team")
 
-    detail = httpx.get(f"{url}/sessions/{session_id}", params={"type": "team"}).json()
+    detail = http.get(f"{url}/sessions/{session_id}", params={"type": "team"}).json()
     assert list(detail) == list(capture_json("j8_session"))
     assert [(m["role"], m["content"]) for m in detail["chat_history"]] == [("user", "name me"), ("assistant", frames[-1][1]["content"])]
     assert detail["team_data"]["team_id"] == "quick-team"
 
 
-def test_listing_filters_sorts_and_pages(url: str) -> None:
-    ids = [run(url, team="topic-team", message=f"chat {i}", session_id="", user_id="pager")[0][1]["session_id"] for i in range(3)]
-    page = httpx.get(f"{url}/sessions", params={"user_id": "pager", "limit": 2, "page": 1}).json()
+def test_listing_filters_sorts_and_pages(http: httpx.Client, url: str) -> None:
+    ids = [run(http, url, team="topic-team", message=f"chat {i}", session_id="", user_id="pager")[0][1]["session_id"] for i in range(3)]
+    page = http.get(f"{url}/sessions", params={"user_id": "pager", "limit": 2, "page": 1}).json()
     assert [s["session_id"] for s in page["data"]] == ids[::-1][:2]
     assert page["meta"] | {"search_time_ms": 0} == {"page": 1, "limit": 2, "total_pages": 2, "total_count": 3, "search_time_ms": 0}
-    last = httpx.get(f"{url}/sessions", params={"user_id": "pager", "limit": 2, "page": 2, "sort_order": "asc"}).json()
+    last = http.get(f"{url}/sessions", params={"user_id": "pager", "limit": 2, "page": 2, "sort_order": "asc"}).json()
     assert [s["session_id"] for s in last["data"]] == ids[2:]
-    named = httpx.get(f"{url}/sessions", params={"user_id": "pager", "session_name": "CHAT 1"}).json()
+    named = http.get(f"{url}/sessions", params={"user_id": "pager", "session_name": "CHAT 1"}).json()
     assert [s["session_id"] for s in named["data"]] == [ids[1]]
-    assert httpx.get(f"{url}/sessions", params={"type": "agent", "user_id": "pager"}).json()["data"] == []
-    assert httpx.get(f"{url}/sessions", params={"component_id": "no-such-team"}).json()["meta"]["total_count"] == 0
+    assert http.get(f"{url}/sessions", params={"type": "agent", "user_id": "pager"}).json()["data"] == []
+    assert http.get(f"{url}/sessions", params={"component_id": "no-such-team"}).json()["meta"]["total_count"] == 0
 
 
-def test_bad_query_parameters_are_422_listing_every_problem(url: str) -> None:
-    response = httpx.get(f"{url}/sessions", params={"type": "robot", "limit": "0", "sort_order": "up"})
+def test_bad_query_parameters_are_422_listing_every_problem(http: httpx.Client, url: str) -> None:
+    response = http.get(f"{url}/sessions", params={"type": "robot", "limit": "0", "sort_order": "up"})
     assert response.status_code == 422
     assert response.json()["error_code"] == "VALIDATION_ERROR"
     assert "type: Input should be 'agent', 'team' or 'workflow'" in response.json()["detail"]
@@ -91,63 +97,63 @@ def test_bad_query_parameters_are_422_listing_every_problem(url: str) -> None:
         assert name in response.json()["detail"]
 
 
-def test_first_run_of_a_new_session_is_404_until_it_ends(url: str) -> None:
+def test_first_run_of_a_new_session_is_404_until_it_ends(http: httpx.Client, url: str) -> None:
     with reading(f"{url}/teams/slow-team/runs", {"message": "slow", "session_id": ""}, {"X-Mock-Speed": "1"}) as stream:
         stream.wait_for(count("TeamRunStarted"))
         session_id = stream.frames[0][1]["session_id"]
-        during = httpx.get(f"{url}/sessions/{session_id}/runs", params={"type": "team"})
+        during = http.get(f"{url}/sessions/{session_id}/runs", params={"type": "team"})
         run_id = stream.frames[0][1]["run_id"]
-        httpx.post(f"{url}/teams/slow-team/runs/{run_id}/cancel")
+        http.post(f"{url}/teams/slow-team/runs/{run_id}/cancel")
         stream.finish()
     assert during.status_code == 404
     assert during.json()["detail"] == f"Session with ID {session_id} not found"
-    after = httpx.get(f"{url}/sessions/{session_id}/runs", params={"type": "team"})
+    after = http.get(f"{url}/sessions/{session_id}/runs", params={"type": "team"})
     assert after.status_code == 200 and len(after.json()) == 1
 
 
-def test_another_users_session_is_not_found(url: str) -> None:
-    session_id = run(url, message="mine", session_id="owned-session", user_id="owner")[0][1]["session_id"]
-    intruder = httpx.post(f"{url}/teams/research-team/runs", data={"message": "x", "stream": "false", "session_id": session_id, "user_id": "someone-else"})
+def test_another_users_session_is_not_found(http: httpx.Client, url: str) -> None:
+    session_id = run(http, url, message="mine", session_id="owned-session", user_id="owner")[0][1]["session_id"]
+    intruder = http.post(f"{url}/teams/research-team/runs", data={"message": "x", "stream": "false", "session_id": session_id, "user_id": "someone-else"})
     assert intruder.status_code == 404 and intruder.json()["detail"] == "Session not found"
-    assert httpx.get(f"{url}/sessions/{session_id}", params={"user_id": "someone-else"}).status_code == 404
-    assert httpx.get(f"{url}/sessions/{session_id}", params={"user_id": "owner"}).status_code == 200
-    assert run(url, message="again", session_id=session_id)[0][1]["session_id"] == session_id  # no user: allowed
+    assert http.get(f"{url}/sessions/{session_id}", params={"user_id": "someone-else"}).status_code == 404
+    assert http.get(f"{url}/sessions/{session_id}", params={"user_id": "owner"}).status_code == 200
+    assert run(http, url, message="again", session_id=session_id)[0][1]["session_id"] == session_id  # no user: allowed
 
 
-def test_rename_update_and_delete(url: str) -> None:
-    session_id = run(url, team="quick-team", message="old name", session_id="")[0][1]["session_id"]
-    renamed = httpx.post(f"{url}/sessions/{session_id}/rename", json={"session_name": "new name"})
+def test_rename_update_and_delete(http: httpx.Client, url: str) -> None:
+    session_id = run(http, url, team="quick-team", message="old name", session_id="")[0][1]["session_id"]
+    renamed = http.post(f"{url}/sessions/{session_id}/rename", json={"session_name": "new name"})
     assert renamed.status_code == 200 and renamed.json()["session_name"] == "new name"
-    missing = httpx.post(f"{url}/sessions/{session_id}/rename", json={})
+    missing = http.post(f"{url}/sessions/{session_id}/rename", json={})
     assert missing.status_code == 422
-    patched = httpx.patch(f"{url}/sessions/{session_id}", json={"session_state": {"step": 2}})
+    patched = http.patch(f"{url}/sessions/{session_id}", json={"session_state": {"step": 2}})
     assert patched.json()["session_state"] == {"step": 2}
-    one = httpx.get(f"{url}/sessions/{session_id}/runs").json()[0]
-    assert httpx.get(f"{url}/sessions/{session_id}/runs/{one['run_id']}").json() == one
-    assert httpx.get(f"{url}/sessions/{session_id}/runs/nope").status_code == 404
+    one = http.get(f"{url}/sessions/{session_id}/runs").json()[0]
+    assert http.get(f"{url}/sessions/{session_id}/runs/{one['run_id']}").json() == one
+    assert http.get(f"{url}/sessions/{session_id}/runs/nope").status_code == 404
 
-    deleted = httpx.delete(f"{url}/sessions/{session_id}", params={"db_id": "x"})
+    deleted = http.delete(f"{url}/sessions/{session_id}", params={"db_id": "x"})
     assert deleted.status_code == 204 and deleted.content == b""
-    assert httpx.get(f"{url}/sessions/{session_id}/runs").status_code == 404
-    assert httpx.get(f"{url}/sessions/{session_id}").json()["detail"] == f"Session with id '{session_id}' not found"
+    assert http.get(f"{url}/sessions/{session_id}/runs").status_code == 404
+    assert http.get(f"{url}/sessions/{session_id}").json()["detail"] == f"Session with id '{session_id}' not found"
 
-    ids = [run(url, team="quick-team", session_id="")[0][1]["session_id"] for _ in range(2)]
-    bulk = httpx.request("DELETE", f"{url}/sessions", json={"session_ids": ids, "session_types": ["team", "team"]})
+    ids = [run(http, url, team="quick-team", session_id="")[0][1]["session_id"] for _ in range(2)]
+    bulk = http.request("DELETE", f"{url}/sessions", json={"session_ids": ids, "session_types": ["team", "team"]})
     assert bulk.status_code == 204
-    assert all(httpx.get(f"{url}/sessions/{i}").status_code == 404 for i in ids)
+    assert all(http.get(f"{url}/sessions/{i}").status_code == 404 for i in ids)
 
 
-def test_non_streamed_runs_are_recorded_without_events(url: str) -> None:
-    response = httpx.post(f"{url}/teams/quick-team/runs", data={"message": "json please", "stream": "false"})
+def test_non_streamed_runs_are_recorded_without_events(http: httpx.Client, url: str) -> None:
+    response = http.post(f"{url}/teams/quick-team/runs", data={"message": "json please", "stream": "false"})
     session_id = response.json()["session_id"]
-    [record] = httpx.get(f"{url}/sessions/{session_id}/runs").json()
+    [record] = http.get(f"{url}/sessions/{session_id}/runs").json()
     assert record["content"] == response.json()["content"] and "events" not in record
 
 
-def test_the_store_drops_the_least_recently_used_session_past_its_limit(tmp_path: Path) -> None:
+def test_the_store_drops_the_least_recently_used_session_past_its_limit(http: httpx.Client) -> None:
     with run_server(Settings(scenarios=SHIPPED, speed=0, max_sessions=2)) as small:
-        ids = [run(small, team="quick-team", session_id="")[0][1]["session_id"] for _ in range(3)]
-        total = httpx.get(f"{small}/sessions").json()["meta"]["total_count"]
+        ids = [run(http, small, team="quick-team", session_id="")[0][1]["session_id"] for _ in range(3)]
+        total = http.get(f"{small}/sessions").json()["meta"]["total_count"]
         assert total == 2
-        assert httpx.get(f"{small}/sessions/{ids[0]}").status_code == 404
-        assert httpx.get(f"{small}/sessions/{ids[2]}").status_code == 200
+        assert http.get(f"{small}/sessions/{ids[0]}").status_code == 404
+        assert http.get(f"{small}/sessions/{ids[2]}").status_code == 200
