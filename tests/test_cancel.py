@@ -9,9 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mockserver.app import create_app
 from mockserver.settings import Settings
 from tests.conftest import capture_frames, run_server
-from tests.slow_team import count, reading, write_slow_team
+from tests.slow_team import count, reading, serve_app, write_slow_team
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +92,20 @@ def test_a_finished_run_is_not_changed_by_a_late_cancel(tmp_path: Path) -> None:
         run_id = response.text.split('"run_id":"')[1].split('"')[0]
         assert httpx.post(f"{fast}/teams/slow-team/runs/{run_id}/cancel").json() == {}
     assert frames[-1] == "event: TeamRunCompleted" and "event: TeamRunCancelled" not in frames
+
+
+def test_a_client_that_leaves_mid_stream_leaves_no_live_run_and_no_session(tmp_path: Path) -> None:
+    app = create_app(Settings(scenarios=write_slow_team(tmp_path), speed=1))
+    state = app.state.mock
+    with serve_app(app) as url, httpx.Client(timeout=5) as http:
+        with http.stream("POST", f"{url}/teams/slow-team/runs", data={"message": "go"}) as response:
+            lines = response.iter_lines()
+            first = next(line for line in lines if line.startswith("data: "))
+            assert len(state.live_runs) == 1
+        deadline = time.monotonic() + 2
+        while len(state.live_runs) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(state.live_runs) == 0, "the run is unregistered as soon as its client leaves"
+        session_id = first.split('"session_id":"')[1].split('"')[0]
+        assert http.get(f"{url}/sessions/{session_id}/runs").status_code == 404
+        assert len(state.sessions) == 0

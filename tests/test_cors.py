@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
 
 import httpx
 import pytest
-import uvicorn
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from mockserver.app import create_app
 from mockserver.settings import Settings
-from tests.conftest import CAPTURES, SHIPPED, free_port, run_server
+from tests.conftest import CAPTURES, SHIPPED, run_server
+from tests.slow_team import serve_app
 
 ORIGIN = "http://localhost:3000"
 PREFLIGHT = {"Origin": ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
@@ -95,29 +92,17 @@ def test_without_an_origin_only_vary_is_added(url: str) -> None:
     assert cors_of(httpx.get(f"{url}/health")) == {"vary": "Origin"}
 
 
-@contextmanager
-def serve_app_with_a_crashing_route() -> Iterator[str]:
-    settings = replace(Settings(scenarios=SHIPPED), port=free_port())
-
+def _app_with_a_crashing_route() -> Starlette:
     async def boom(request: Request) -> Response:
         raise RuntimeError("boom")
 
-    app = create_app(settings)
+    app = create_app(Settings(scenarios=SHIPPED))
     app.router.routes.append(Route("/boom", boom))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{settings.port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    return app
 
 
 def test_a_crash_is_a_500_a_browser_can_read_and_the_server_keeps_serving() -> None:
-    with serve_app_with_a_crashing_route() as url:
+    with serve_app(_app_with_a_crashing_route()) as url:
         crash = httpx.get(f"{url}/boom", headers={"Origin": ORIGIN})
         after = httpx.get(f"{url}/health")
     assert crash.status_code == 500
