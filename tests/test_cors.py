@@ -143,3 +143,18 @@ def test_401_bytes_in_agentos_format(capture: str, path: str) -> None:
         method = "POST" if path.endswith("cancel") else "GET"
         response = httpx.request(method, f"{url}{path}")
     assert response.content == (CAPTURES / f"{capture}.body").read_bytes()
+
+
+def test_cors_origins_and_max_sessions_come_from_flags_or_environment(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from mockserver.cli import build_parser, settings_from
+
+    default = settings_from(build_parser().parse_args(["serve"]))
+    assert default.cors_origins is None and default.max_sessions == 1000
+    flagged = settings_from(build_parser().parse_args(["serve", "--cors-origins", "http://localhost:3000, https://app.example.com/", "--max-sessions", "5"]))
+    assert flagged.cors_origins == ("http://localhost:3000", "https://app.example.com") and flagged.max_sessions == 5
+    monkeypatch.setenv("MOCKSERVER_CORS_ORIGINS", "*")
+    assert settings_from(build_parser().parse_args(["serve"])).cors_origins == ("*",)
+    for bad in (["--cors-origins", "localhost:3000"], ["--max-sessions", "0"]):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["serve", *bad])
+    assert "expected origins like http://localhost:3000" in capsys.readouterr().err
