@@ -211,8 +211,9 @@ def _member_records(plan: Plan, frames: list[Frame], stream: bool) -> list[dict[
     """Member runs that started within `frames`; responses come from the terminal frame when present."""
     started = [f.data["run_id"] for f in frames if f.event == "RunStarted" and _is_member(f)]
     last = frames[-1].data if frames else {}
-    responses = {r["run_id"]: r for r in last.get("member_responses") or [] if isinstance(r, dict)}
-    responses = {**{r["run_id"]: r for r in plan.member_responses}, **responses}
+    planned = {r["run_id"]: r for r in plan.member_responses}
+    reported = {r["run_id"]: r for r in last.get("member_responses") or [] if isinstance(r, dict) and "run_id" in r}
+    responses = {**planned, **reported}  # a cancelled member's cut response replaces the planned one
     records = []
     for run_id in started:
         response = responses.get(run_id)
