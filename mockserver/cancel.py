@@ -75,6 +75,8 @@ def cancel_frames(plan: Plan, played: list[Frame], elapsed: float) -> list[Frame
     created_at = int(context.started_at + elapsed)
     team_text: list[str] = []
     member: dict[str, Any] | None = None  # the member run under way: its RunStarted data
+    member_started = 0.0
+    first_content: float | None = None
     member_text: list[str] = []
     member_output: list[str] = []  # what agno folds into the team's content: tool summaries and text
     finished: set[str] = set()
@@ -82,8 +84,9 @@ def cancel_frames(plan: Plan, played: list[Frame], elapsed: float) -> list[Frame
         data = frame.data
         if frame.event == "TeamRunContent" and isinstance(data.get("content"), str):
             team_text.append(data["content"])
+            first_content = frame.at if first_content is None else first_content
         elif frame.event == "RunStarted" and "agent_id" in data:
-            member, member_text, member_output = data, [], []
+            member, member_started, member_text, member_output = data, frame.at, [], []
         elif member is not None and data.get("run_id") == member["run_id"]:
             if frame.event == "RunContent" and isinstance(data.get("content"), str):
                 member_text.append(data["content"])
@@ -103,7 +106,7 @@ def cancel_frames(plan: Plan, played: list[Frame], elapsed: float) -> list[Frame
         frames.append(_frame(elapsed, "RunCancelled", created_at, member_envelope, content=content, reason=reason))
         frames.append(_frame(elapsed, "RunCompleted", created_at, member_envelope, content=content, content_type="str",
                              session_state={"current_session_id": context.session_id, "current_run_id": member["run_id"]},
-                             metrics={"duration": round(elapsed, 6)}))
+                             metrics={"duration": round(elapsed - member_started, 6)}))
         planned = next((r for r in plan.member_responses if r.get("run_id") == member["run_id"]), None)
         if planned is not None:
             responses.append(_cancelled_response(planned, content, played))
@@ -116,7 +119,8 @@ def cancel_frames(plan: Plan, played: list[Frame], elapsed: float) -> list[Frame
     completed: dict[str, Any] = {"content": content, "content_type": "str", "session_state": {}}
     if responses:
         completed["member_responses"] = responses
-    completed["metrics"] = {"duration": round(elapsed, 6)}
+    metrics = {"time_to_first_token": round(first_content, 6)} if first_content is not None else {}
+    completed["metrics"] = {**metrics, "duration": round(elapsed, 6)}
     frames.append(_frame(elapsed, "TeamRunCompleted", created_at, team_envelope, **completed))
     return frames
 

@@ -45,6 +45,8 @@ def test_cancel_mid_stream_ends_with_cancelled_then_completed(url: str) -> None:
     captured = capture_frames("i1_cancel_stream")
     assert _keys(frames, "TeamRunCancelled") == _keys(captured, "TeamRunCancelled")
     assert _keys(frames, "TeamRunCompleted") == _keys(captured, "TeamRunCompleted")
+    assert list(completed["metrics"]) == list(captured[-1][1]["metrics"])  # time_to_first_token, duration
+    assert 0 < completed["metrics"]["time_to_first_token"] < completed["metrics"]["duration"] < 1.5
 
     session_id = frames[0][1]["session_id"]
     runs = httpx.get(f"{url}/sessions/{session_id}/runs", params={"type": "team"}).json()
