@@ -20,6 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver.errors import ApiError, error_response
 
 LOCAL_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
+"""What AgentOS's `allow_methods=["*"]` expands to (k1); spelled out so it does not vary with Starlette."""
 
 
 def cors_middleware(origins: tuple[str, ...] | None) -> Middleware:
@@ -29,7 +31,7 @@ def cors_middleware(origins: tuple[str, ...] | None) -> Middleware:
         allow_origins=list(origins or ()),
         allow_origin_regex=LOCAL_ORIGINS if origins is None else None,
         allow_credentials=True,
-        allow_methods=["*"],
+        allow_methods=METHODS,
         allow_headers=["*"],
         expose_headers=["*"],
     )
