@@ -157,3 +157,17 @@ def test_the_store_drops_the_least_recently_used_session_past_its_limit(http: ht
         assert total == 2
         assert http.get(f"{small}/sessions/{ids[0]}").status_code == 404
         assert http.get(f"{small}/sessions/{ids[2]}").status_code == 200
+
+
+def test_runs_filter_by_status_and_time_and_previews_are_short(http: httpx.Client, url: str) -> None:
+    session_id = run(http, url, message="x" * 400, session_id="")[0][1]["session_id"]
+    runs_url = f"{url}/sessions/{session_id}/runs"
+    assert len(http.get(runs_url, params={"status": "completed"}).json()) == 3  # two members and the team
+    assert http.get(runs_url, params={"status": "ERROR"}).json() == []
+    assert http.get(runs_url, params={"created_after": 4102444800}).json() == []  # 2100-01-01
+    bad = http.get(runs_url, params={"status": "DONE"})
+    assert bad.status_code == 400 and bad.json()["detail"].startswith("Invalid status value(s) ['DONE']")
+    previews = http.get(f"{url}/sessions/{session_id}/run-previews").json()
+    team = next(p for p in previews if p.get("team_id"))
+    assert list(team) == ["run_id", "parent_run_id", "team_id", "status", "run_input", "content_preview", "created_at"]
+    assert len(team["run_input"]) == 280
