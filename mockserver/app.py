@@ -7,22 +7,19 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
+from mockserver import admin, cancel, session_routes
 from mockserver.auth import BearerAuth
+from mockserver.cors import ServerErrors, cors_middleware
 from mockserver.errors import ApiError, error_response
 from mockserver.loader import load_directory
 from mockserver.model import ScenarioSet
 from mockserver.runs import create_team_run
+from mockserver.sessions import SessionStore
 from mockserver.settings import Settings
 from mockserver.state import AppState
-
-
-async def health(request: Request) -> Response:
-    state: AppState = request.app.state.mock
-    instantiated = state.started_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return JSONResponse({"status": "ok", "instantiated_at": instantiated})
 
 
 def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Starlette:
@@ -43,14 +40,20 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
         return error_response(ApiError(500, "Internal server error"), error_format)
 
     routes = [
-        Route("/health", health, methods=["GET"]),
         Route("/teams/{team_id}/runs", create_team_run, methods=["POST"]),
         Route("/teams/{team_id}/runs/", create_team_run, methods=["POST"]),
+        *admin.routes,
+        *session_routes.routes,
+        *cancel.routes,
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(BearerAuth, key=settings.security_key, error_format=error_format)],
+        middleware=[
+            cors_middleware(settings.cors_origins),
+            Middleware(ServerErrors, error_format=error_format),
+            Middleware(BearerAuth, key=settings.security_key, error_format=error_format),
+        ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
     )
-    app.state.mock = AppState(settings=settings, scenarios=scenarios, faker=Faker())
+    app.state.mock = AppState(settings=settings, scenarios=scenarios, faker=Faker(), sessions=SessionStore(settings.max_sessions))
     return app

@@ -97,6 +97,20 @@ def _option(
     parser.add_argument(flag, type=checked, default=default, help=f"{help} [env: {shown}] (default: {default})")
 
 
+def _origins(text: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())
+    if not origins or not all(o == "*" or "://" in o for o in origins):
+        raise ValueError(text)
+    return origins
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockserver", description="A mock Agno AgentOS team-run server.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -121,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--name", default="recorded", help="scenario name (default: recorded)")
     record.add_argument("--security-key", default=os.environ.get("OS_SECURITY_KEY"), help="bearer token for the real server [env: OS_SECURITY_KEY]")
 
+    _option(serve, "--cors-origins", _origins, None, "comma-separated browser origins allowed to call the mock; default: any http://localhost:PORT or http://127.0.0.1:PORT", expects="origins like http://localhost:3000,https://app.example.com (or *)")
+    _option(serve, "--max-sessions", _positive, 1000, "sessions kept in memory; the least recently used are dropped past this", expects="a whole number >= 1")
+
     validate = commands.add_parser("validate", help="check scenario files and list every problem")
     validate.add_argument("directory", nargs="?", type=Path, default=default_scenarios_dir(), help="directory of scenario files (default: the shipped scenarios)")
     return parser
@@ -138,6 +155,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         max_upload_size=args.max_upload_size,
         max_files=args.max_files,
         max_echo_size=args.max_echo_size,
+        cors_origins=args.cors_origins,
+        max_sessions=args.max_sessions,
     )
 
 

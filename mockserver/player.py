@@ -13,10 +13,17 @@ import anyio
 from mockserver.plan import Frame, Plan
 
 
-async def play(plan: Plan) -> AsyncIterator[Frame]:
+async def play(plan: Plan, stop: anyio.Event | None = None) -> AsyncIterator[Frame]:
+    """The plan's frames on time; when `stop` is set, the next wait ends and nothing more comes."""
     start = anyio.current_time()
     for frame in plan.frames:
         delay = start + frame.at - anyio.current_time()
         if delay > 0:
-            await anyio.sleep(delay)
+            if stop is None:
+                await anyio.sleep(delay)
+            else:
+                with anyio.move_on_after(delay):
+                    await stop.wait()
+        if stop is not None and stop.is_set():
+            return
         yield frame

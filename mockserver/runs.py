@@ -17,8 +17,7 @@ from mockserver.errors import ApiError
 from mockserver.faults import fault_response, select_fault
 from mockserver.forms import read_form, run_form
 from mockserver.output import team_run_output
-from mockserver.plan import Plan, RunContext, build_plan
-from mockserver.player import play
+from mockserver.plan import Frame, Plan, RunContext, build_plan
 from mockserver.selection import select_scenario
 from mockserver.sse import EventStream, encode_frame
 from mockserver.state import AppState
@@ -41,6 +40,14 @@ def request_speed(request: Request, default: float) -> float:
 
 
 async def create_team_run(request: Request) -> Response:
+    """The endpoint; anything the form parser opened is closed when it returns."""
+    try:
+        return await _create_team_run(request)
+    finally:
+        await request.close()
+
+
+async def _create_team_run(request: Request) -> Response:
     state: AppState = request.app.state.mock
     form = run_form(await read_form(request))
     files_metadata = parse_files_metadata(form.extra.get("files_metadata"))
@@ -48,6 +55,7 @@ async def create_team_run(request: Request) -> Response:
     team = scenarios.teams.get(request.path_params["team_id"])
     if team is None:
         raise ApiError(404, "Team not found")
+    state.sessions.check_writable(form.session_id, form.user_id)
     received = receive(form.files, files_metadata)
     speed = request_speed(request, state.settings.speed)
     context = RunContext(
@@ -66,12 +74,17 @@ async def create_team_run(request: Request) -> Response:
     if fault is not None:
         return fault_response(fault, plan, stream=form.stream, speed=speed, error_format=state.settings.error_format)  # type: ignore[return-value]
     if form.stream:
-        return EventStream(_frames(plan))  # type: ignore[return-value]
+        return EventStream(_frames(plan, state))  # type: ignore[return-value]
     if plan.frames:
         await anyio.sleep(plan.frames[-1].at)
+    state.sessions.record(plan, plan.frames, stream=False)
     return JSONResponse(team_run_output(plan))
 
 
-async def _frames(plan: Plan) -> AsyncIterator[bytes]:
-    async for frame in play(plan):
+async def _frames(plan: Plan, state: AppState) -> AsyncIterator[bytes]:
+    """The run's frames as SSE bytes; cancellable while it plays, recorded in its session at the end."""
+    played: list[Frame] = []
+    async for frame in state.live_runs.play(plan):
+        played.append(frame)
         yield encode_frame(frame.event, frame.data)
+    state.sessions.record(plan, played)

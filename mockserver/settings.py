@@ -28,3 +28,5 @@ class Settings:
     max_upload_size: int = 100 * 1024**2
     max_files: int = 1000
     max_echo_size: int = 1024**2
+    cors_origins: tuple[str, ...] | None = None  # None: any http://localhost:* or 127.0.0.1:*
+    max_sessions: int = 1000

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from mockserver.cancel import LiveRuns
 from mockserver.model import ScenarioSet
+from mockserver.sessions import SessionStore
 from mockserver.settings import Settings
 
 
@@ -17,3 +19,5 @@ class AppState:
     faker: Any
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     fault_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    sessions: SessionStore = field(default_factory=SessionStore)
+    live_runs: LiveRuns = field(default_factory=LiveRuns)

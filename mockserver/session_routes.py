@@ -1,0 +1,258 @@
+"""The session routes of AgentOS 3.1.10 a chat UI uses, answered from the in-memory store.
+
+List (`GET /sessions`, paginated `{data, meta}`), read (`GET /sessions/{id}`, its runs, one
+run, run previews), rename, update, delete one (204) or many. Query parameters are checked as
+FastAPI checks them (422 with the documented or the FastAPI body); `db_id` and `table` are
+accepted and ignored, since the mock has one store. A `user_id` scopes every call: another
+user's session is "not found", with AgentOS's wording for each route.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mockserver.errors import ApiError
+from mockserver.sessions import Session, SessionStore
+
+SESSION_TYPES = ("agent", "team", "workflow")
+SORT_ORDERS = ("asc", "desc")
+RUN_STATUSES = ("CANCELLED", "COMPLETED", "ERROR", "PAUSED", "PENDING", "REGENERATED", "RUNNING")
+SORT_KEYS: dict[str, Callable[[Session], Any]] = {
+    "created_at": lambda s: s.created_at,
+    "updated_at": lambda s: s.updated_at,
+    "session_name": lambda s: s.name.lower(),
+}
+PREVIEW_CHARS = 280
+
+
+class _Query:
+    """Reads query parameters and collects every problem, as FastAPI reports them all at once."""
+
+    def __init__(self, request: Request) -> None:
+        self.params = request.query_params
+        self.problems: list[dict[str, Any]] = []
+
+    def text(self, name: str) -> str | None:
+        value = self.params.get(name)
+        return value if value not in (None, "") else None
+
+    def choice(self, name: str, choices: tuple[str, ...]) -> str | None:
+        value = self.text(name)
+        if value is not None and value not in choices:
+            expected = ", ".join(f"'{c}'" for c in choices[:-1]) + f" or '{choices[-1]}'"
+            self.problem(name, "enum", f"Input should be {expected}", value, {"expected": expected})
+            return None
+        return value
+
+    def integer(self, name: str, default: int | None, minimum: int | None = None) -> int | None:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            self.problem(name, "int_parsing", "Input should be a valid integer, unable to parse string as an integer", raw)
+            return default
+        if minimum is not None and value < minimum:
+            self.problem(name, "greater_than_equal", f"Input should be greater than or equal to {minimum}", raw, {"ge": minimum})
+            return default
+        return value
+
+    def problem(self, name: str, kind: str, message: str, given: Any, ctx: dict[str, Any] | None = None) -> None:
+        entry: dict[str, Any] = {"type": kind, "loc": ["query", name], "msg": message, "input": given}
+        if ctx:
+            entry["ctx"] = ctx
+        self.problems.append(entry)
+
+    def check(self) -> None:
+        if self.problems:
+            detail = "; ".join(f"{p['loc'][-1]}: {p['msg']}" for p in self.problems)
+            raise ApiError(422, detail, agentos_detail=self.problems)
+
+
+def _store(request: Request) -> SessionStore:
+    return request.app.state.mock.sessions
+
+
+def _session_or_404(request: Request, detail: str, query: _Query) -> Session:
+    session_type = query.choice("type", SESSION_TYPES)
+    user_id = query.text("user_id")
+    query.check()
+    session = _store(request).get(request.path_params["session_id"], user_id)
+    if session is None or session_type not in (None, "team"):
+        raise ApiError(404, detail)
+    return session
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        raise ApiError(422, "body: JSON decode error", agentos_detail=[
+            {"type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error", "input": {}, "ctx": {"error": "Expecting value"}}
+        ]) from None
+
+
+def _missing_body_field(field: str) -> ApiError:
+    return ApiError(422, f"{field}: Field required", agentos_detail=[
+        {"type": "missing", "loc": ["body", field], "msg": "Field required", "input": None}
+    ])
+
+
+async def list_sessions(request: Request) -> Response:
+    query = _Query(request)
+    session_type = query.choice("type", SESSION_TYPES)
+    limit = query.integer("limit", 20, minimum=1) or 20
+    page = query.integer("page", 1, minimum=0) or 1
+    sort_order = query.choice("sort_order", SORT_ORDERS) or "desc"
+    query.check()
+    started = time.perf_counter()
+    sessions = []
+    if session_type in (None, "team"):
+        sessions = _store(request).find(team_id=query.text("component_id"), user_id=query.text("user_id"), name=query.text("session_name"))
+    key = SORT_KEYS.get(query.text("sort_by") or "created_at", SORT_KEYS["created_at"])
+    sessions.sort(key=key, reverse=sort_order == "desc")
+    shown = sessions[(page - 1) * limit: page * limit]
+    meta = {
+        "page": page,
+        "limit": limit,
+        "total_pages": (len(sessions) + limit - 1) // limit,
+        "total_count": len(sessions),
+        "search_time_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+    return JSONResponse({"data": [s.summary() for s in shown], "meta": meta})
+
+
+async def get_session(request: Request) -> Response:
+    query = _Query(request)
+    session_id = request.path_params["session_id"]
+    kind = query.text("type")
+    detail = f"{kind.title()} Session with id '{session_id}' not found" if kind in SESSION_TYPES else f"Session with id '{session_id}' not found"
+    return JSONResponse(_session_or_404(request, detail, query).detail())
+
+
+def _runs(request: Request) -> list[dict[str, Any]]:
+    query = _Query(request)
+    after = query.integer("created_after", None)
+    before = query.integer("created_before", None)
+    statuses = {s.upper() for s in request.query_params.getlist("status") if s}
+    session = _session_or_404(request, f"Session with ID {request.path_params['session_id']} not found", query)
+    unknown = sorted(statuses - set(RUN_STATUSES))
+    if unknown:
+        raise ApiError(400, f"Invalid status value(s) {unknown}; expected one of {sorted(RUN_STATUSES)}")
+    runs = []
+    for run in session.runs:
+        created = _epoch(run["created_at"])
+        if (after is not None and created < after) or (before is not None and created > before):
+            continue
+        if statuses and run.get("status") not in statuses:
+            continue
+        runs.append(run)
+    return runs
+
+
+def _epoch(iso_time: str) -> int:
+    return calendar.timegm(time.strptime(iso_time, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+async def get_session_runs(request: Request) -> Response:
+    return JSONResponse(_runs(request))
+
+
+async def get_run_previews(request: Request) -> Response:
+    previews = []
+    for run in _runs(request):
+        preview: dict[str, Any] = {"run_id": run["run_id"], "parent_run_id": run.get("parent_run_id")}
+        for key in ("agent_id", "team_id", "user_id", "status"):
+            if run.get(key) is not None:
+                preview[key] = run[key]
+        preview.update(
+            run_input=str(run.get("run_input", ""))[:PREVIEW_CHARS],
+            content_preview=str(run.get("content", ""))[:PREVIEW_CHARS],
+            created_at=run["created_at"],
+        )
+        previews.append(preview)
+    return JSONResponse(previews)
+
+
+async def get_session_run(request: Request) -> Response:
+    session_id = request.path_params["session_id"]
+    session = _session_or_404(request, f"Session with ID {session_id} not found", _Query(request))
+    if not session.runs:
+        raise ApiError(404, f"Session with ID {session_id} has no runs")
+    run_id = request.path_params["run_id"]
+    run = next((r for r in session.runs if r["run_id"] == run_id), None)
+    if run is None:
+        raise ApiError(404, f"Run with ID {run_id} not found in session {session_id}")
+    return JSONResponse(run)
+
+
+async def rename_session(request: Request) -> Response:
+    query = _Query(request)
+    body = await _json_body(request)
+    name = body.get("session_name") if isinstance(body, dict) else None
+    if not isinstance(name, str):
+        raise _missing_body_field("session_name")
+    session = _session_or_404(request, f"Session with id '{request.path_params['session_id']}' not found", query)
+    session.name = name
+    session.updated_at = time.time()
+    return JSONResponse(session.detail())
+
+
+async def update_session(request: Request) -> Response:
+    query = _Query(request)
+    body = await _json_body(request)
+    if not isinstance(body, dict):
+        raise _missing_body_field("update_data")
+    session = _session_or_404(request, f"Session with id '{request.path_params['session_id']}' not found", query)
+    if isinstance(body.get("session_name"), str):
+        session.name = body["session_name"]
+    if isinstance(body.get("session_state"), dict):
+        session.session_state = body["session_state"]
+    if isinstance(body.get("metadata"), dict):
+        session.metadata = body["metadata"]
+    session.updated_at = time.time()
+    return JSONResponse(session.detail())
+
+
+async def delete_session(request: Request) -> Response:
+    _store(request).delete(request.path_params["session_id"], request.query_params.get("user_id") or None)
+    return Response(status_code=204)
+
+
+async def delete_sessions(request: Request) -> Response:
+    body = await _json_body(request)
+    ids = body.get("session_ids") if isinstance(body, dict) else None
+    types = body.get("session_types") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not ids:
+        raise _missing_body_field("session_ids")
+    if not isinstance(types, list) or not types:
+        raise _missing_body_field("session_types")
+    if len(ids) != len(types):
+        raise ApiError(400, "Session IDs and session types must have the same length")
+    user_id = request.query_params.get("user_id") or None
+    for session_id in ids:
+        _store(request).delete(str(session_id), user_id)
+    return Response(status_code=204)
+
+
+routes = [
+    Route("/sessions", list_sessions, methods=["GET"]),
+    Route("/sessions", delete_sessions, methods=["DELETE"]),
+    Route("/sessions/{session_id}", get_session, methods=["GET"]),
+    Route("/sessions/{session_id}", update_session, methods=["PATCH"]),
+    Route("/sessions/{session_id}", delete_session, methods=["DELETE"]),
+    Route("/sessions/{session_id}/runs", get_session_runs, methods=["GET"]),
+    Route("/sessions/{session_id}/run-previews", get_run_previews, methods=["GET"]),
+    Route("/sessions/{session_id}/runs/{run_id}", get_session_run, methods=["GET"]),
+    Route("/sessions/{session_id}/rename", rename_session, methods=["POST"]),
+]
