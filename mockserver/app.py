@@ -14,6 +14,7 @@ from mockserver.auth import BearerAuth
 from mockserver.errors import ApiError, error_response
 from mockserver.loader import load_directory
 from mockserver.model import ScenarioSet
+from mockserver.reload import watching
 from mockserver.runs import create_team_run
 from mockserver.settings import Settings
 from mockserver.state import AppState
@@ -51,6 +52,7 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
         routes=routes,
         middleware=[Middleware(BearerAuth, key=settings.security_key, error_format=error_format)],
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
+        lifespan=watching,
     )
     app.state.mock = AppState(settings=settings, scenarios=scenarios, faker=Faker())
     return app

@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 
-import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -18,6 +17,7 @@ from mockserver.forms import read_form, run_form
 from mockserver.output import team_run_output
 from mockserver.plan import Plan, RunContext, build_plan
 from mockserver.player import play
+from mockserver.runlog import RunLog
 from mockserver.selection import select_scenario
 from mockserver.sse import EventStream, encode_frame
 from mockserver.state import AppState
@@ -55,10 +55,11 @@ async def create_team_run(request: Request) -> Response:
         user_id=form.user_id,
     )
     plan = build_plan(context, speed=speed, seed=state.settings.seed, faker=state.faker)
+    run = RunLog.begin(context, stream=form.stream)
     if form.stream:
-        return EventStream(_frames(plan))  # type: ignore[return-value]
-    if plan.frames:
-        await anyio.sleep(plan.frames[-1].at)
+        return EventStream(run.follow(_frames(plan), state.stopping))  # type: ignore[return-value]
+    finished = await state.stopping.sleep(plan.frames[-1].at) if plan.frames else True
+    run.finish((frame.event for frame in plan.frames), stopped=not finished)
     return JSONResponse(team_run_output(plan))
 
 

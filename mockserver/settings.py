@@ -8,6 +8,8 @@ from typing import Literal
 
 ErrorFormat = Literal["documented", "agentos"]
 ERROR_FORMATS: tuple[str, ...] = ("documented", "agentos")
+LogFormat = Literal["text", "json"]
+LOG_FORMATS: tuple[str, ...] = ("text", "json")
 
 
 def default_scenarios_dir() -> Path:
@@ -25,3 +27,7 @@ class Settings:
     seed: int = 0
     security_key: str | None = None
     error_format: ErrorFormat = "documented"
+    reload: bool = False
+    reload_interval: float = 0.5
+    log_format: LogFormat = "text"
+    access_log: bool = True

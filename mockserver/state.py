@@ -8,6 +8,7 @@ from typing import Any
 
 from mockserver.model import ScenarioSet
 from mockserver.settings import Settings
+from mockserver.shutdown import Stopping
 
 
 @dataclass
@@ -16,3 +17,4 @@ class AppState:
     scenarios: ScenarioSet
     faker: Any
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    stopping: Stopping = field(default_factory=Stopping)
