@@ -64,10 +64,9 @@ async def reload_once(state: AppState) -> bool:
     return True
 
 
-async def watch(state: AppState) -> None:
-    """Reload whenever the folder's fingerprint changes; forever, until cancelled."""
+async def watch(state: AppState, seen: Fingerprint) -> None:
+    """Reload whenever the folder's fingerprint is no longer `seen`; forever, until cancelled."""
     directory, interval = state.settings.scenarios, state.settings.reload_interval
-    seen = await anyio.to_thread.run_sync(fingerprint, directory)
     logger.info("watching %s for changes every %gs", directory, interval)
     while True:
         await anyio.sleep(interval)
@@ -84,7 +83,9 @@ async def watching(app: Any) -> AsyncIterator[None]:
     if not state.settings.reload:
         yield
         return
+    # Taken before serving starts, so no edit made once the server is up goes unseen.
+    seen = await anyio.to_thread.run_sync(fingerprint, state.settings.scenarios)
     async with anyio.create_task_group() as group:
-        group.start_soon(watch, state)
+        group.start_soon(watch, state, seen)
         yield
         group.cancel_scope.cancel()
