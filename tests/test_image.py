@@ -78,6 +78,17 @@ def test_the_commented_example_service_validates_once_uncommented(tmp_path: Path
     assert waiting, "the example service waits for the mock to be healthy"
 
 
+def test_the_readme_compose_snippet_validates(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    snippet = re.search(r"^## Docker compose.*?```yaml\n(.*?)```", readme, re.S | re.M)
+    assert snippet is not None, "README.md has a docker compose section with a yaml snippet"
+    (tmp_path / "docker-compose.yml").write_text(snippet.group(1))
+    (tmp_path / "mockserver").mkdir()  # where the snippet expects this repository
+    services = compose_config(tmp_path / "docker-compose.yml")["services"]
+    assert services["agentos"]["healthcheck"]["test"] == ["CMD", *parse(DOCKERFILE).healthcheck]
+    assert services["ui"]["depends_on"]["agentos"]["condition"] == "service_healthy"
+
+
 def test_the_dockerfile_passes_hadolint_with_nothing_ignored(tmp_path: Path) -> None:
     assert not list(ROOT.glob(".hadolint.y*ml"))
     result = subprocess.run(
