@@ -126,3 +126,10 @@ def test_the_access_log_keeps_what_the_run_lines_do_not_cover(method: str, path:
     access = record('%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5000", method, path, "1.1", status))
     assert QuietAccess().filter(access) is kept
 
+
+
+def test_json_access_lines_carry_the_request_fields() -> None:
+    access = record('%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5000", "POST", "/teams/a/runs", "1.1", 404))
+    access.name = "uvicorn.access"
+    entry = json.loads(JsonFormatter().format(access))
+    assert (entry["method"], entry["path"], entry["status"], entry["client"]) == ("POST", "/teams/a/runs", 404, "127.0.0.1:5000")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,13 +20,13 @@ from tests.conftest import SHIPPED, free_port
 STREAMS = 50
 
 
-@pytest.fixture
-def server() -> Iterator[tuple[subprocess.Popen[str], str]]:
+@pytest.fixture(params=["text", "json"])
+def server(request: pytest.FixtureRequest) -> Iterator[tuple[subprocess.Popen[str], str]]:
     port = free_port()
     mockserver = Path(sys.executable).parent / "mockserver"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
     process = subprocess.Popen(
-        [str(mockserver), "serve", "--host", "127.0.0.1", "--port", str(port), "--scenarios", str(SHIPPED)],
+        [str(mockserver), "serve", "--host", "127.0.0.1", "--port", str(port), "--scenarios", str(SHIPPED), "--log-format", request.param],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -85,4 +86,10 @@ def test_sigterm_during_50_open_streams_ends_them_and_exits_within_2_seconds(ser
     assert len(bodies) == STREAMS
     for body in bodies:
         assert body.endswith(b"\n\n") and b"TeamRunCompleted" not in body, "cut short, but at a frame boundary"
-    assert output.count("ended=shutdown") == STREAMS
+    if '"level"' in output:
+        entries = [json.loads(line) for line in output.splitlines()]
+        runs = [e for e in entries if e["logger"] == "mockserver.runs"]
+        assert [e["ended"] for e in runs] == ["shutdown"] * STREAMS
+        assert all(e["status"] == 200 and e["events"] >= 1 for e in runs)
+    else:
+        assert output.count("ended=shutdown") == STREAMS
