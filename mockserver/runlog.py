@@ -45,6 +45,9 @@ class RunLog:
         ended = "disconnected"
         try:
             while True:
+                if stopping.is_set:  # a frame that was due at once meets no cancel point
+                    ended = "shutdown"
+                    break
                 with stopping.scope() as scope:
                     try:
                         chunk = await chunks.__anext__()

@@ -8,11 +8,14 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
 from mockserver.logs import JsonFormatter, QuietAccess, TextFormatter
+from mockserver.runlog import RunLog
 from mockserver.settings import Settings
+from mockserver.shutdown import Stopping
 from tests.conftest import SHIPPED, parse_sse, run_server
 
 FAILING = """\
@@ -133,3 +136,22 @@ def test_json_access_lines_carry_the_request_fields() -> None:
     access.name = "uvicorn.access"
     entry = json.loads(JsonFormatter().format(access))
     assert (entry["method"], entry["path"], entry["status"], entry["client"]) == ("POST", "/teams/a/runs", 404, "127.0.0.1:5000")
+
+
+def test_follow_stops_at_shutdown_even_between_frames_that_never_wait(caplog: pytest.LogCaptureFixture) -> None:
+    async def frames() -> Any:
+        for _ in range(5):
+            yield b"event: TeamRunContent\ndata: {}\n\n"
+
+    async def main() -> list[bytes]:
+        stopping, sent = Stopping(), []
+        async for chunk in RunLog("t", "s", "session", "run", stream=True).follow(frames(), stopping):
+            sent.append(chunk)
+            if len(sent) == 2:
+                stopping.set()
+        return sent
+
+    caplog.set_level(logging.INFO, logger="mockserver")
+    assert len(anyio.run(main)) == 2
+    [line] = run_lines(caplog)
+    assert (line["ended"], line["events"]) == ("shutdown", 2)
