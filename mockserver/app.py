@@ -16,6 +16,7 @@ from mockserver.cors import ServerErrors, cors_middleware
 from mockserver.errors import ApiError, error_response
 from mockserver.loader import load_directory
 from mockserver.model import ScenarioSet
+from mockserver.reload import watching
 from mockserver.runs import create_team_run
 from mockserver.sessions import SessionStore
 from mockserver.settings import Settings
@@ -54,6 +55,7 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
             Middleware(BearerAuth, key=settings.security_key, error_format=error_format),
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
+        lifespan=watching,
     )
     app.state.mock = AppState(settings=settings, scenarios=scenarios, faker=Faker(), sessions=SessionStore(settings.max_sessions))
     return app

@@ -7,6 +7,8 @@ a flag on the command line wins over the variable.
 from __future__ import annotations
 
 import argparse
+import logging
+import logging.config
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -15,9 +17,13 @@ from typing import Any
 
 from mockserver.loader import ScenarioError, load_directory
 from mockserver.model import ScenarioSet
-from mockserver.settings import ERROR_FORMATS, Settings, default_scenarios_dir
+from mockserver.logs import logging_config
+from mockserver.settings import ERROR_FORMATS, LOG_FORMATS, Settings, default_scenarios_dir
 
 ENV_PREFIX = "MOCKSERVER_"
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+logger = logging.getLogger("mockserver")
 
 
 def _speed(text: str) -> float:
@@ -58,11 +64,51 @@ def _size(text: str) -> int:
     return value
 
 
+def _interval(text: str) -> float:
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise ValueError(text)
+    return value
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise ValueError(text)
     return value
+
+
+def _log_format(text: str) -> str:
+    if text not in LOG_FORMATS:
+        raise ValueError(text)
+    return text
+
+
+def _boolean(text: str) -> bool:
+    word = text.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(text)
+
+
+def _switch(parser: argparse.ArgumentParser, flag: str, default: bool, help: str) -> None:
+    """Add `--flag` and `--no-flag`, defaulting to `MOCKSERVER_FLAG` (true/false) when that is set."""
+    name = flag.lstrip("-")
+    env = ENV_PREFIX + name.replace("-", "_").upper()
+    raw = os.environ.get(env)
+    if raw is not None and raw != "":
+        try:
+            default = _boolean(raw)
+        except ValueError:
+            parser.error(f"{env}={raw!r}: expected one of {', '.join(TRUE_WORDS + FALSE_WORDS)}")
+    dest = name.replace("-", "_")
+    switch = parser.add_mutually_exclusive_group()
+    shown = "on" if default else "off"
+    switch.add_argument(flag, dest=dest, action="store_true", help=f"{help} [env: {env}=true|false] (default: {shown})")
+    switch.add_argument(f"--no-{name}", dest=dest, action="store_false", help=f"turn {flag} off")
+    parser.set_defaults(**{dest: default})
 
 
 def _option(
@@ -137,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     _option(serve, "--cors-origins", _origins, None, "comma-separated browser origins allowed to call the mock; default: any http://localhost:PORT or http://127.0.0.1:PORT", expects="origins like http://localhost:3000,https://app.example.com (or *)")
     _option(serve, "--max-sessions", _positive, 1000, "sessions kept in memory; the least recently used are dropped past this", expects="a whole number >= 1")
+    _switch(serve, "--reload", True, "reload the scenarios folder when a file in it changes (polls, so Docker Desktop bind mounts work)")
+    _option(serve, "--reload-interval", _interval, 0.5, "seconds between two looks at the scenarios folder", expects="a number of seconds > 0")
+    _option(serve, "--log-format", _log_format, "text", "log lines as text or json (one object a line)", expects="text or json")
+    _switch(serve, "--access-log", True, "log requests the run lines do not cover (failures, other endpoints)")
 
     validate = commands.add_parser("validate", help="check scenario files and list every problem")
     validate.add_argument("directory", nargs="?", type=Path, default=default_scenarios_dir(), help="directory of scenario files (default: the shipped scenarios)")
@@ -157,6 +207,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         max_echo_size=args.max_echo_size,
         cors_origins=args.cors_origins,
         max_sessions=args.max_sessions,
+        reload=args.reload,
+        reload_interval=args.reload_interval,
+        log_format=args.log_format,
+        access_log=args.access_log,
     )
 
 
@@ -171,20 +225,20 @@ def load_or_report(directory: Path) -> ScenarioSet | None:
 
 
 def serve(settings: Settings) -> int:
-    import uvicorn
-
+    from mockserver import server
     from mockserver.app import create_app
 
+    logging.config.dictConfig(logging_config(settings.log_format))
     scenarios = load_or_report(settings.scenarios)
     if scenarios is None:
         return 1
     app = create_app(settings, scenarios)
     url = f"http://{settings.host}:{settings.port}"
-    print(f"mockserver on {url} with {len(scenarios.teams)} teams from {settings.scenarios}:", flush=True)
+    logger.info(f"mockserver on {url} with {len(scenarios.teams)} teams from {settings.scenarios}:")
     for team in scenarios.teams.values():
         names = ", ".join(s.name for s in team.scenarios)
-        print(f"  POST {url}/teams/{team.id}/runs  ({team.name}: {names})", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=1, log_level="info")
+        logger.info(f"  POST {url}/teams/{team.id}/runs  ({team.name}: {names})")
+    server.run(app, settings)
     return 0
 
 

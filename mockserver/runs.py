@@ -9,15 +9,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 
-import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mockserver.errors import ApiError
+from mockserver.faultrules import HttpFailure
 from mockserver.faults import fault_response, select_fault
 from mockserver.forms import read_form, run_form
 from mockserver.output import team_run_output
 from mockserver.plan import Frame, Plan, RunContext, build_plan
+from mockserver.runlog import RunLog
 from mockserver.selection import select_scenario
 from mockserver.sse import EventStream, encode_frame
 from mockserver.state import AppState
@@ -72,11 +73,14 @@ async def _create_team_run(request: Request) -> Response:
     plan = build_plan(context, speed=speed, seed=state.settings.seed, faker=state.faker)
     fault = select_fault(state, context)
     if fault is not None:
+        failure = fault.action if isinstance(fault.action, HttpFailure) else None
+        RunLog.begin(context, stream=form.stream).injected(type(fault.action).__name__.lower(), failure.status if failure else 200)
         return fault_response(fault, plan, stream=form.stream, speed=speed, error_format=state.settings.error_format)  # type: ignore[return-value]
+    run = RunLog.begin(context, stream=form.stream)
     if form.stream:
-        return EventStream(_frames(plan, state))  # type: ignore[return-value]
-    if plan.frames:
-        await anyio.sleep(plan.frames[-1].at)
+        return EventStream(run.follow(_frames(plan, state), state.stopping))  # type: ignore[return-value]
+    finished = await state.stopping.sleep(plan.frames[-1].at) if plan.frames else True
+    run.finish((frame.event for frame in plan.frames), stopped=not finished)
     state.sessions.record(plan, plan.frames, stream=False)
     return JSONResponse(team_run_output(plan))
 

@@ -8,6 +8,8 @@ from typing import Literal
 
 ErrorFormat = Literal["documented", "agentos"]
 ERROR_FORMATS: tuple[str, ...] = ("documented", "agentos")
+LogFormat = Literal["text", "json"]
+LOG_FORMATS: tuple[str, ...] = ("text", "json")
 
 
 def default_scenarios_dir() -> Path:
@@ -30,3 +32,7 @@ class Settings:
     max_echo_size: int = 1024**2
     cors_origins: tuple[str, ...] | None = None  # None: any http://localhost:* or 127.0.0.1:*
     max_sessions: int = 1000
+    reload: bool = False
+    reload_interval: float = 0.5
+    log_format: LogFormat = "text"
+    access_log: bool = True

@@ -10,6 +10,7 @@ from mockserver.cancel import LiveRuns
 from mockserver.model import ScenarioSet
 from mockserver.sessions import SessionStore
 from mockserver.settings import Settings
+from mockserver.shutdown import Stopping
 
 
 @dataclass
@@ -21,3 +22,4 @@ class AppState:
     fault_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
     sessions: SessionStore = field(default_factory=SessionStore)
     live_runs: LiveRuns = field(default_factory=LiveRuns)
+    stopping: Stopping = field(default_factory=Stopping)

@@ -48,7 +48,7 @@ def test_serve_prints_its_url_and_teams_then_serves() -> None:
     )
     try:
         first = process.stdout.readline()  # type: ignore[union-attr]
-        assert first.startswith(f"mockserver on http://127.0.0.1:{port} with ")
+        assert f"mockserver on http://127.0.0.1:{port} with " in first
         teams = int(first.split(" with ")[1].split()[0])
         lines = [process.stdout.readline() for _ in range(teams)]  # type: ignore[union-attr]
         assert any("/teams/research-team/runs  (Research Team: research)" in line for line in lines)

@@ -1,0 +1,72 @@
+"""Every `mockserver serve` option has an environment variable, and `--help` shows both."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from mockserver.cli import build_parser, settings_from
+
+
+def serve_parser() -> argparse.ArgumentParser:
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return commands.choices["serve"]
+
+
+def test_every_serve_option_names_its_environment_variable_in_help() -> None:
+    parser = serve_parser()
+    for action in parser._actions:
+        flags = [f for f in action.option_strings if f.startswith("--")]
+        if not flags or flags[0] == "--help" or flags[0].startswith("--no-"):
+            continue
+        env = "MOCKSERVER_" + flags[0][2:].replace("-", "_").upper()
+        assert env in (action.help or ""), f"{flags[0]} does not name {env}"
+    help_text = " ".join(parser.format_help().split())
+    for shown in ("--reload", "--no-reload", "MOCKSERVER_RELOAD=true|false", "--log-format", "MOCKSERVER_LOG_FORMAT", "MOCKSERVER_RELOAD_INTERVAL"):
+        assert shown in help_text
+
+
+def settings(argv: list[str]) -> object:
+    return settings_from(build_parser().parse_args(["serve", *argv]))
+
+
+def test_defaults_reload_on_text_logs() -> None:
+    chosen = settings([])
+    assert (chosen.reload, chosen.reload_interval, chosen.log_format, chosen.access_log) == (True, 0.5, "text", True)  # type: ignore[attr-defined]
+
+
+def test_variables_set_the_new_options_and_flags_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOCKSERVER_RELOAD", "false")
+    monkeypatch.setenv("MOCKSERVER_RELOAD_INTERVAL", "2")
+    monkeypatch.setenv("MOCKSERVER_LOG_FORMAT", "json")
+    monkeypatch.setenv("MOCKSERVER_ACCESS_LOG", "off")
+    chosen = settings([])
+    assert (chosen.reload, chosen.reload_interval, chosen.log_format, chosen.access_log) == (False, 2.0, "json", False)  # type: ignore[attr-defined]
+    chosen = settings(["--reload", "--log-format", "text", "--reload-interval", "0.1"])
+    assert (chosen.reload, chosen.reload_interval, chosen.log_format) == (True, 0.1, "text")  # type: ignore[attr-defined]
+    assert settings(["--no-reload"]).reload is False  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("MOCKSERVER_RELOAD", "maybe", "MOCKSERVER_RELOAD='maybe': expected one of 1, true, yes, on, 0, false, no, off"),
+        ("MOCKSERVER_LOG_FORMAT", "xml", "MOCKSERVER_LOG_FORMAT='xml': expected text or json"),
+        ("MOCKSERVER_RELOAD_INTERVAL", "0", "MOCKSERVER_RELOAD_INTERVAL='0': expected a number of seconds > 0"),
+    ],
+)
+def test_a_bad_variable_says_which_and_what_is_expected(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SystemExit) as exit:
+        build_parser()
+    assert exit.value.code == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_a_bad_flag_says_what_is_expected(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        settings(["--log-format", "xml"])
+    assert "'xml': expected text or json" in capsys.readouterr().err
