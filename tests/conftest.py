@@ -8,12 +8,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+from starlette.types import ASGIApp
 
 from mockserver.app import create_app
 from mockserver.settings import Settings
@@ -42,11 +42,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def run_server(settings: Settings) -> Iterator[str]:
-    """Serve `settings` with uvicorn in a thread; yields the base URL, stops on exit."""
-    settings = replace(settings, host="127.0.0.1", port=free_port())
-    app = create_app(settings)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=1)
+def serve_app(app: ASGIApp) -> Iterator[tuple[str, uvicorn.Server]]:
+    """Serve `app` with uvicorn in a thread on a free loopback port; yields (URL, server)."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -56,10 +55,17 @@ def run_server(settings: Settings) -> Iterator[str]:
             raise RuntimeError("the test server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://{settings.host}:{settings.port}"
+        yield f"http://127.0.0.1:{port}", server
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def run_server(settings: Settings) -> Iterator[str]:
+    """Serve `settings` (the app as `mockserver serve` builds it); yields the base URL."""
+    with serve_app(create_app(settings)) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="session")

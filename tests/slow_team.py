@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.types import ASGIApp
+
+from tests import conftest
 
 SLOW_TEAM = """\
 version: 1
@@ -106,18 +105,5 @@ def reading(url: str, data: dict[str, str], headers: dict[str, str] | None = Non
 @contextmanager
 def serve_app(app: ASGIApp) -> Iterator[str]:
     """Serve an app built by the test (so it can reach `app.state`) on a free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with conftest.serve_app(app) as (url, _):
+        yield url

@@ -7,7 +7,6 @@ import json
 import logging
 import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ import uvicorn
 
 from mockserver.app import create_app
 from mockserver.settings import Settings
-from tests.conftest import SHIPPED, free_port, parse_sse
+from tests.conftest import SHIPPED, parse_sse, serve_app
 
 FAULT_SCENARIOS = Path(__file__).resolve().parent / "fault_scenarios"
 CAPTURES = next(
@@ -33,20 +32,8 @@ KEEP_ALIVE = b": keep-alive\n\n"
 @contextmanager
 def serve(directory: Path, **options: Any) -> Iterator[tuple[str, uvicorn.Server]]:
     """Like conftest.run_server, but also hands back the uvicorn server to look at its loop."""
-    settings = Settings(scenarios=directory, host="127.0.0.1", port=free_port(), **options)
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://{settings.host}:{settings.port}", server
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_app(create_app(Settings(scenarios=directory, **options))) as running:
+        yield running
 
 
 def server_tasks(server: uvicorn.Server) -> int:
