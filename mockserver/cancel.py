@@ -100,7 +100,7 @@ def cancel_frames(plan: Plan, played: list[Frame], elapsed: float) -> list[Frame
     frames: list[Frame] = []
     responses = [r for r in plan.member_responses if r.get("run_id") in finished]
     if member is not None:
-        member_envelope = {key: member[key] for key in ("agent_id", "agent_name", "run_id", "parent_run_id", "session_id", "nested_depth") if key in member}
+        member_envelope: dict[str, Any] = {key: member[key] for key in ("agent_id", "agent_name", "run_id", "parent_run_id", "session_id", "nested_depth") if key in member}
         reason = f"Run {member['run_id']} was cancelled"
         content = "".join(member_text) or reason
         frames.append(_frame(elapsed, "RunCancelled", created_at, member_envelope, content=content, reason=reason))

@@ -150,13 +150,6 @@ def _origins(text: str) -> tuple[str, ...]:
     return origins
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockserver", description="A mock Agno AgentOS team-run server.")
     commands = parser.add_subparsers(dest="command", required=True)

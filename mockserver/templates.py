@@ -79,7 +79,7 @@ def _check_path(expression: str) -> str | None:
     if not _PATH.fullmatch(expression):
         return f"placeholder {{{{ {expression} }}}} is not a name; expected one of {_known()}"
     parts = [name or int(index) for name, index in _PATH_PART.findall(expression)]
-    root = parts[0]
+    root = str(parts[0])
     if root not in NAMES:
         return f"unknown placeholder {{{{ {expression} }}}}; expected one of {_known()}"
     children = NAMES[root]
