@@ -156,7 +156,7 @@ def os_config(teams: list[Team]) -> dict[str, Any]:
 
 
 def _teams(request: Request) -> list[Team]:
-    return list(request.app.state.mock.scenarios.teams.values())
+    return request.app.state.mock.scenarios.listed()
 
 
 async def health(request: Request) -> Response:

@@ -228,7 +228,7 @@ def serve(settings: Settings) -> int:
     app = create_app(settings, scenarios)
     url = f"http://{settings.host}:{settings.port}"
     logger.info(f"mockserver on {url} with {len(scenarios.teams)} teams from {settings.scenarios}:")
-    for team in scenarios.teams.values():
+    for team in scenarios.listed():
         names = ", ".join(s.name for s in team.scenarios)
         logger.info(f"  POST {url}/teams/{team.id}/runs  ({team.name}: {names})")
     server.run(app, settings)

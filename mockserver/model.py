@@ -146,3 +146,8 @@ class ScenarioSet:
 
     teams: dict[str, Team]
     directory: str = ""
+
+    def listed(self) -> list[Team]:
+        """The teams in the order a UI should offer them: those that answer first, the `error-*`
+        kind (with fault rules) after, so a UI that picks the first team gets a working one."""
+        return sorted(self.teams.values(), key=lambda team: bool(team.faults))

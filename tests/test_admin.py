@@ -75,3 +75,11 @@ def test_config_has_the_captured_keys_and_lists_the_teams(client: httpx.Client) 
     assert [list(t) for t in body["teams"]] == [list(captured["teams"][0])] * len(list(SHIPPED.glob("*.yaml")))
     assert {m["provider"] for m in body["available_models"]} == {"OpenAI", "Anthropic"}
     assert body["agents"] == [] and body["session"]["dbs"][0]["tables"] == ["agno_sessions"]
+
+
+def test_teams_that_answer_come_before_the_error_teams(client: httpx.Client) -> None:
+    """agent-ui selects the first team it is given: that must be one that works."""
+    ids = [t["id"] for t in client.get("/teams").json()]
+    first_error = next(i for i, team in enumerate(ids) if team.startswith("error-"))
+    assert all(team.startswith("error-") for team in ids[first_error:])
+    assert ids[0] == "quick-team"
