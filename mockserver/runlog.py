@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
 import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.plan import RunContext
 from mockserver.shutdown import Stopping
@@ -76,10 +77,23 @@ class RunLog:
             self._sent.add(event)
         self.log("shutdown" if stopped else self.outcome())
 
-    def injected(self, fault: str, status: int) -> None:
-        """Log a run a fault rule took over: what it injects, and the status it answers with."""
-        self.status = status
-        self.log(f"fault:{fault}")
+    def around(self, app: ASGIApp, ended: str) -> ASGIApp:
+        """`app` (a fault's response), logged when it is over with the status and frames it sent."""
+
+        async def logged(scope: Scope, receive: Receive, send: Send) -> None:
+            async def counting(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    self.status = message["status"]
+                elif message["type"] == "http.response.body":
+                    self._count(message.get("body", b""))
+                await send(message)
+
+            try:
+                await app(scope, receive, counting)
+            finally:
+                self.log(ended)
+
+        return logged
 
     def outcome(self) -> str:
         return next((ending for event, ending in _ENDINGS.items() if event in self._sent), "completed")

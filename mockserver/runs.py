@@ -13,7 +13,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mockserver.errors import ApiError
-from mockserver.faultrules import HttpFailure
 from mockserver.faults import fault_response, select_fault
 from mockserver.forms import read_form, run_form
 from mockserver.output import team_run_output
@@ -73,9 +72,9 @@ async def _create_team_run(request: Request) -> Response:
     plan = build_plan(context, speed=speed, seed=state.settings.seed, faker=state.faker)
     fault = select_fault(state, context)
     if fault is not None:
-        failure = fault.action if isinstance(fault.action, HttpFailure) else None
-        RunLog.begin(context, stream=form.stream).injected(type(fault.action).__name__.lower(), failure.status if failure else 200)
-        return fault_response(fault, plan, stream=form.stream, speed=speed, error_format=state.settings.error_format)  # type: ignore[return-value]
+        response = fault_response(fault, plan, stream=form.stream, speed=speed, error_format=state.settings.error_format)
+        ended = f"fault:{type(fault.action).__name__.lower()}"
+        return RunLog.begin(context, stream=form.stream).around(response, ended)  # type: ignore[return-value]
     run = RunLog.begin(context, stream=form.stream)
     if form.stream:
         return EventStream(run.follow(_frames(plan, state), state.stopping))  # type: ignore[return-value]

@@ -162,3 +162,10 @@ def test_a_run_a_fault_takes_over_logs_the_fault_and_its_status(url: str, caplog
     assert httpx.post(f"{url}/teams/error-500/runs", data={"message": "hi"}).status_code == 500
     [line] = run_lines(caplog)
     assert (line["team"], line["status"], line["ended"]) == ("error-500", 500, "fault:httpfailure")
+
+
+def test_a_fault_that_streams_logs_when_it_ends_with_what_it_sent(url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="mockserver")
+    frames = parse_sse(httpx.post(f"{url}/teams/error-midstream/runs", data={"message": "hi"}).content)
+    [line] = run_lines(caplog)
+    assert (line["team"], line["status"], line["events"], line["ended"]) == ("error-midstream", 200, len(frames), "fault:runerror")
