@@ -11,9 +11,10 @@ from mockserver.admin import DB_ID
 from mockserver.settings import Settings
 from tests.conftest import CAPTURES, SHIPPED, capture_json, run_server
 
+
 @pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    with run_server(Settings(scenarios=SHIPPED, speed=0)) as url, httpx.Client(base_url=url) as client:
+def client(shipped_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=shipped_url) as client:
         yield client
 
 

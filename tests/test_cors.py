@@ -34,9 +34,8 @@ def cors_of(response: httpx.Response) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def url() -> Iterator[str]:
-    with run_server(Settings(scenarios=SHIPPED, speed=0)) as url:
-        yield url
+def url(shipped_url: str) -> str:
+    return shipped_url
 
 
 @pytest.fixture(scope="module")

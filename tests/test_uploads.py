@@ -25,9 +25,8 @@ QUICK = "/teams/quick-team/runs"
 
 
 @pytest.fixture(scope="module")
-def url() -> Iterator[str]:
-    with run_server(Settings(scenarios=SHIPPED, speed=0)) as base:
-        yield base
+def url(shipped_url: str) -> str:
+    return shipped_url
 
 
 @pytest.fixture(scope="module")
