@@ -25,8 +25,9 @@ import anyio
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mockserver.cancel import cancel_frames
 from mockserver.errors import ERROR_CODES, ApiError, error_response
-from mockserver.events import MEMBER_ENVELOPE, TEAM_ENVELOPE
+from mockserver.events import TEAM_ENVELOPE
 from mockserver.faultrules import Cancel, Cut, Drop, FaultRule, HttpFailure, RunError, Slow, Stall
 from mockserver.output import team_run_output
 from mockserver.plan import Frame, Plan, RunContext
@@ -166,47 +167,15 @@ def with_run_error(plan: Plan, index: int, error: RunError) -> Plan:
 
 
 def with_cancel(plan: Plan, index: int) -> Plan:
-    """The frames before the cut, then `TeamRunCancelled` and `TeamRunCompleted` as in
-    `i1_cancel_stream`: the partial text (or the reason when there is none) in both."""
+    """The frames before the cut, then the frames a cancel at that moment ends a run with
+    (`cancel.cancel_frames`: `TeamRunCancelled` and `TeamRunCompleted`, as in `i1`/`i7`)."""
     at = plan.frames[index].at
     kept = _kept(plan, index)
-    deltas = [f for f in kept.frames if f.event == "TeamRunContent" and isinstance(f.data.get("content"), str)]
-    reason = f"Run {plan.context.run_id} was cancelled"
-    content = "".join(f.data["content"] for f in deltas) or reason
-    cancelled = _envelope(plan, "TeamRunCancelled", at)
-    cancelled.update(content=content, reason=reason)
-    completed = _envelope(plan, "TeamRunCompleted", at)
-    completed.update(content=content, content_type="str", session_state={})
-    if kept.member_responses:
-        completed["member_responses"] = kept.member_responses
-    duration = max(at, 1e-6)
-    first = deltas[0].at if deltas else duration
-    completed["metrics"] = {"time_to_first_token": round(first, 6), "duration": round(duration, 6)}
-    kept.frames += _cancel_open_member_runs(kept.frames, at)
-    kept.frames += [Frame(at=at, event="TeamRunCancelled", data=cancelled), Frame(at=at, event="TeamRunCompleted", data=completed)]
-    kept.status, kept.content = "CANCELLED", content
+    closing = cancel_frames(plan, kept.frames, at)
+    kept.frames += closing
+    kept.status, kept.content = "CANCELLED", closing[-1].data["content"]
+    kept.member_responses = closing[-1].data.get("member_responses", [])
     return kept
-
-
-def _cancel_open_member_runs(frames: list[Frame], at: float) -> list[Frame]:
-    """A member cut off mid-run ends first with its own pair, as in `i7_cancel_during_member_run`."""
-    ended = {f.data.get("run_id") for f in frames if f.event == "RunCompleted"}
-    pairs = []
-    for started in (f for f in frames if f.event == "RunStarted" and f.data.get("run_id") not in ended):
-        run_id = started.data["run_id"]
-        envelope = {key: started.data[key] for key in MEMBER_ENVELOPE if key in started.data}
-        envelope["created_at"] = started.data["created_at"] + int(at - started.at)
-        reason = f"Run {run_id} was cancelled"
-        content = "".join(f.data["content"] for f in frames if f.event == "RunContent" and f.data.get("run_id") == run_id and isinstance(f.data.get("content"), str)) or reason
-        session_state = {"current_session_id": started.data.get("session_id"), "current_run_id": run_id}
-        pairs += [
-            Frame(at=at, event="RunCancelled", data={**envelope, "event": "RunCancelled", "content": content, "reason": reason}),
-            Frame(at=at, event="RunCompleted", data={
-                **envelope, "event": "RunCompleted", "content": content, "content_type": "str",
-                "session_state": session_state, "metrics": {"duration": round(at - started.at, 6)},
-            }),
-        ]
-    return pairs
 
 
 def _end(plan: Plan) -> float:
