@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver.errors import ApiError
-from mockserver.plan import Frame, Plan, chat_message
+from mockserver.plan import Frame, Plan, chat_message, completed_tool_ids
 from mockserver.player import play
 
 
@@ -131,7 +131,7 @@ def _frame(at: float, event: str, created_at: int, envelope: dict[str, Any], **f
 
 def _cancelled_response(planned: dict[str, Any], content: str, played: list[Frame]) -> dict[str, Any]:
     """The planned member response cut where the cancel came: partial text, finished tools only."""
-    done = {f.data["tool"].get("tool_call_id") for f in played if f.event == "ToolCallCompleted" and isinstance(f.data.get("tool"), dict)}
+    done = completed_tool_ids(played, "ToolCallCompleted")
     response: dict[str, Any] = {}
     for key, value in planned.items():
         if key == "content":

@@ -28,9 +28,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver.cancel import cancel_frames
 from mockserver.errors import ERROR_CODES, ApiError, error_response
 from mockserver.events import TEAM_ENVELOPE
-from mockserver.faultrules import Cancel, Cut, Drop, FaultRule, HttpFailure, RunError, Slow, Stall
+from mockserver.faultrules import (
+    Cancel,
+    Cut,
+    Drop,
+    FaultRule,
+    HttpFailure,
+    RunError,
+    Slow,
+    Stall,
+)
 from mockserver.output import team_run_output
-from mockserver.plan import Frame, Plan, RunContext
+from mockserver.plan import Frame, Plan, RunContext, completed_tool_ids
 from mockserver.player import play
 from mockserver.sse import EventStream, encode_comment, encode_frame
 from mockserver.state import AppState
@@ -142,7 +151,7 @@ def _envelope(plan: Plan, event: str, at: float) -> dict[str, Any]:
 def _kept(plan: Plan, index: int) -> Plan:
     """The plan's first `index` frames, with only the tool calls and member runs they finished."""
     frames = plan.frames[:index]
-    done = {f.data["tool"]["tool_call_id"] for f in frames if f.event == "TeamToolCallCompleted" and isinstance(f.data.get("tool"), dict)}
+    done = completed_tool_ids(frames)
     members = {f.data.get("run_id") for f in frames if f.event == "RunCompleted"}
     return replace(
         plan,

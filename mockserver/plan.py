@@ -76,6 +76,11 @@ class Plan:
     error: dict[str, Any] | None = None
 
 
+def completed_tool_ids(frames: list[Frame], event: str = "TeamToolCallCompleted") -> set[str]:
+    """The ids of the tool calls that `frames` saw complete (a cut run keeps only those tools)."""
+    return {f.data["tool"].get("tool_call_id") for f in frames if f.event == event and isinstance(f.data.get("tool"), dict)}
+
+
 def seed_for(seed: int, team_id: str, message: str) -> str:
     """The seed of one request's randomness: same server seed, team and message, same stream."""
     return f"{seed}\x00{team_id}\x00{message}"

@@ -21,7 +21,7 @@ from typing import Any
 from mockserver.admin import MODEL_CLASSES
 from mockserver.errors import ApiError
 from mockserver.output import conversation
-from mockserver.plan import Frame, Plan, chat_message
+from mockserver.plan import Frame, Plan, chat_message, completed_tool_ids
 
 STORED_SKIPS = frozenset({"TeamRunContent", "RunContent"})
 """Content deltas are not kept in a run's `events` (agno's default `events_to_skip`)."""
@@ -170,7 +170,7 @@ def _team_record(plan: Plan, frames: list[Frame], status: str, content: Any, str
         messages = conversation(plan, created_at)
         tools = plan.tools
     else:
-        done = {f.data["tool"]["tool_call_id"] for f in frames if f.event == "TeamToolCallCompleted" and isinstance(f.data.get("tool"), dict)}
+        done = completed_tool_ids(frames)
         tools = [t for t in plan.tools if t.get("tool_call_id") in done]
         messages = conversation(plan, created_at)[:2]
         if status != "ERROR":
