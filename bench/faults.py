@@ -28,9 +28,9 @@ import uvicorn
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mockserver.app import create_app  # noqa: E402
-from mockserver.faults import select_fault  # noqa: E402
-from mockserver.loader import load_directory  # noqa: E402
-from mockserver.plan import RunContext  # noqa: E402
+from mockserver.run.faults import select_fault  # noqa: E402
+from mockserver.scenarios.loader import load_directory  # noqa: E402
+from mockserver.run.plan import RunContext  # noqa: E402
 from mockserver.settings import Settings  # noqa: E402
 from mockserver.state import AppState  # noqa: E402
 from tests.conftest import free_port  # noqa: E402

@@ -18,11 +18,11 @@ from pathlib import Path
 import anyio
 from faker import Faker
 
-from mockserver.loader import load_directory
-from mockserver.plan import RunContext, build_plan
-from mockserver.runlog import RunLog
-from mockserver.runs import _frames
-from mockserver.shutdown import Stopping
+from mockserver.scenarios.loader import load_directory
+from mockserver.run.plan import RunContext, build_plan
+from mockserver.run.runlog import RunLog
+from mockserver.http.runs import _frames
+from mockserver.run.shutdown import Stopping
 
 ROOT = Path(__file__).resolve().parent.parent
 

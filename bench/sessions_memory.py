@@ -17,11 +17,11 @@ from pathlib import Path
 
 from faker import Faker
 
-from mockserver.loader import load_directory
-from mockserver.model import Team
-from mockserver.plan import RunContext, build_plan
-from mockserver.selection import select_scenario
-from mockserver.sessions import SessionStore
+from mockserver.scenarios.loader import load_directory
+from mockserver.scenarios.model import Team
+from mockserver.run.plan import RunContext, build_plan
+from mockserver.scenarios.selection import select_scenario
+from mockserver.agentos.sessions import SessionStore
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

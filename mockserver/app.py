@@ -10,15 +10,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mockserver import admin, cancel, session_routes
-from mockserver.auth import BearerAuth
-from mockserver.cors import ServerErrors, cors_middleware
-from mockserver.errors import ApiError, error_response
-from mockserver.loader import load_directory
-from mockserver.model import ScenarioSet
-from mockserver.reload import watching
-from mockserver.runs import create_team_run
-from mockserver.sessions import SessionStore
+from mockserver.agentos import cancel
+from mockserver.http import discovery as admin, sessions as session_routes
+from mockserver.http.auth import BearerAuth
+from mockserver.http.cors import ServerErrors, cors_middleware
+from mockserver.http.errors import ApiError, error_response
+from mockserver.scenarios.loader import load_directory
+from mockserver.scenarios.model import ScenarioSet
+from mockserver.scenarios.reload import watching
+from mockserver.http.runs import create_team_run
+from mockserver.agentos.sessions import SessionStore
 from mockserver.settings import Settings
 from mockserver.state import AppState
 

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mockserver.loader import ScenarioError, load_directory
-from mockserver.model import ScenarioSet
+from mockserver.scenarios.loader import ScenarioError, load_directory
+from mockserver.scenarios.model import ScenarioSet
 from mockserver.logs import logging_config
 from mockserver.settings import ERROR_FORMATS, LOG_FORMATS, Settings, default_scenarios_dir
 
@@ -245,7 +245,7 @@ def validate(directory: Path) -> int:
 
 
 def record(args: argparse.Namespace) -> int:
-    from mockserver.loader import load_text
+    from mockserver.scenarios.loader import load_text
     from mockserver.recording import record as record_run
     from mockserver.recording import scenario_document, to_yaml
 

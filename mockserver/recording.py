@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from mockserver.loader import FORMAT_VERSION
+from mockserver.scenarios.loader import FORMAT_VERSION
 
 FILLED_BY_THE_MOCK = frozenset(
     {"created_at", "event", "team_id", "team_name", "run_id", "session_id", "nested_depth", "agent_id", "agent_name", "parent_run_id"}
@@ -77,7 +77,7 @@ def scenario_document(frames: list[RecordedFrame], name: str) -> dict[str, Any]:
 
 def to_yaml(document: dict[str, Any], source: str, message: str) -> str:
     header = (
-        "# yaml-language-server: $schema=../mockserver/scenario.schema.json\n"
+        "# yaml-language-server: $schema=../mockserver/scenarios/scenario.schema.json\n"
         f"# Recorded from {source} with the message {json.dumps(message, ensure_ascii=False)}.\n"
         "# Each event's delay is the time since the one before, as it arrived.\n"
     )

@@ -17,7 +17,7 @@ import uvicorn
 
 from mockserver.logs import logging_config
 from mockserver.settings import Settings
-from mockserver.shutdown import Stopping
+from mockserver.run.shutdown import Stopping
 
 GRACE_SECONDS = 1.0
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from mockserver.cancel import LiveRuns
-from mockserver.model import ScenarioSet
-from mockserver.sessions import SessionStore
+from mockserver.agentos.cancel import LiveRuns
+from mockserver.scenarios.model import ScenarioSet
+from mockserver.agentos.sessions import SessionStore
 from mockserver.settings import Settings
-from mockserver.shutdown import Stopping
+from mockserver.run.shutdown import Stopping
 
 
 @dataclass

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from mockserver.admin import DB_ID
+from mockserver.http.discovery import DB_ID
 from mockserver.settings import Settings
 from tests.conftest import CAPTURES, SHIPPED, capture_json, run_server
 

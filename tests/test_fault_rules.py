@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 import yaml
 
-from mockserver.faultrules import Cancel, Drop, HttpFailure, RunError, Slow, Stall
-from mockserver.loader import ScenarioError, load_directory, load_text
-from mockserver.schema import scenario_schema
+from mockserver.scenarios.faultrules import Cancel, Drop, HttpFailure, RunError, Slow, Stall
+from mockserver.scenarios.loader import ScenarioError, load_directory, load_text
+from mockserver.scenarios.schema import scenario_schema
 from tests.conftest import SHIPPED
 
 HEAD = """\
@@ -172,5 +172,5 @@ def test_the_schema_rejects_a_rule_with_two_kinds_and_the_file_is_current() -> N
     validator = jsonschema.Draft202012Validator(scenario_schema())
     document = yaml.safe_load(HEAD + "  - status: 500\n    drop: true\n")
     assert not validator.is_valid(document)
-    shipped = Path(__file__).resolve().parent.parent / "mockserver" / "scenario.schema.json"
+    shipped = Path(__file__).resolve().parent.parent / "mockserver" / "scenarios" / "scenario.schema.json"
     assert json.loads(shipped.read_text(encoding="utf-8")) == scenario_schema()

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from mockserver.cli import build_parser
-from mockserver.loader import load_directory
+from mockserver.scenarios.loader import load_directory
 from tests.conftest import ROOT, SHIPPED, free_port, parse_sse
 from tests.dockerfile import parse
 

@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 import yaml
 
-from mockserver.loader import ScenarioError, load_directory, load_text, parse_duration, parse_pace
-from mockserver.schema import scenario_schema
+from mockserver.scenarios.loader import ScenarioError, load_directory, load_text, parse_duration, parse_pace
+from mockserver.scenarios.schema import scenario_schema
 from tests.conftest import ROOT, SHIPPED, TEST_SCENARIOS
 
 GOOD = """\
@@ -88,11 +88,11 @@ def test_shipped_and_test_scenarios_load() -> None:
 
 
 def test_the_published_schema_is_current_and_accepts_every_shipped_file() -> None:
-    published = json.loads((ROOT / "mockserver" / "scenario.schema.json").read_text())
+    published = json.loads((ROOT / "mockserver" / "scenarios" / "scenario.schema.json").read_text())
     assert published == scenario_schema()
     for path in sorted(SHIPPED.rglob("*.yaml")):
         text = path.read_text()
-        assert text.startswith("# yaml-language-server: $schema=../mockserver/scenario.schema.json"), path
+        assert text.startswith("# yaml-language-server: $schema=../mockserver/scenarios/scenario.schema.json"), path
         jsonschema.validate(yaml.safe_load(text), published)
 
 

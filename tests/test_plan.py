@@ -7,9 +7,9 @@ import re
 
 from faker import Faker
 
-from mockserver.loader import load_directory, load_text
-from mockserver.plan import RunContext, build_plan
-from mockserver.selection import select_scenario
+from mockserver.scenarios.loader import load_directory, load_text
+from mockserver.run.plan import RunContext, build_plan
+from mockserver.scenarios.selection import select_scenario
 from tests.conftest import SHIPPED
 
 JITTERY = """\

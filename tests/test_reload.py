@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockserver.reload import fingerprint
+from mockserver.scenarios.reload import fingerprint
 from mockserver.settings import Settings
 from tests.conftest import parse_sse, run_server
 

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from mockserver.logs import JsonFormatter, QuietAccess, TextFormatter
-from mockserver.runlog import RunLog
+from mockserver.run.runlog import RunLog
 from mockserver.settings import Settings
-from mockserver.shutdown import Stopping
+from mockserver.run.shutdown import Stopping
 from tests.conftest import SHIPPED, parse_sse, run_server
 
 FAILING = """\
@@ -46,7 +46,7 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def run_lines(caplog: pytest.LogCaptureFixture, count: int = 1) -> list[dict[str, Any]]:
     deadline = time.monotonic() + 5
     while True:
-        lines = [r.fields for r in caplog.records if r.name == "mockserver.runs"]  # type: ignore[attr-defined]
+        lines = [r.fields for r in caplog.records if r.name == "mockserver.http.runs"]  # type: ignore[attr-defined]
         if len(lines) >= count or time.monotonic() > deadline:
             return lines
         time.sleep(0.01)
@@ -96,7 +96,7 @@ def test_rejected_requests_log_no_run_line(url: str, caplog: pytest.LogCaptureFi
 
 
 def record(message: str, args: tuple[Any, ...] | None = None, **fields: Any) -> logging.LogRecord:
-    entry = logging.LogRecord("mockserver.runs", logging.INFO, __file__, 1, message, args, None)
+    entry = logging.LogRecord("mockserver.http.runs", logging.INFO, __file__, 1, message, args, None)
     entry.fields = fields  # type: ignore[attr-defined]
     return entry
 
@@ -109,7 +109,7 @@ def test_text_lines_are_key_value_pairs_quoted_only_when_needed() -> None:
 
 def test_json_lines_are_one_object_with_the_fields_at_the_top() -> None:
     entry = json.loads(JsonFormatter().format(record("run", team="t", events=3, stream=True)))
-    assert entry["message"] == "run" and entry["level"] == "info" and entry["logger"] == "mockserver.runs"
+    assert entry["message"] == "run" and entry["level"] == "info" and entry["logger"] == "mockserver.http.runs"
     assert (entry["team"], entry["events"], entry["stream"]) == ("t", 3, True)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mockserver.sse import encode_frame
+from mockserver.wire.sse import encode_frame
 
 
 def test_a_frame_is_event_line_data_line_blank_line() -> None:

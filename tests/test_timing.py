@@ -9,11 +9,11 @@ import anyio
 import httpx
 import pytest
 
-from mockserver.loader import load_directory
-from mockserver.model import Pace
-from mockserver.plan import RunContext, build_plan, split_text
-from mockserver.player import play
-from mockserver.selection import select_scenario
+from mockserver.scenarios.loader import load_directory
+from mockserver.scenarios.model import Pace
+from mockserver.run.plan import RunContext, build_plan, split_text
+from mockserver.run.player import play
+from mockserver.scenarios.selection import select_scenario
 from mockserver.settings import Settings
 from tests.conftest import TEST_SCENARIOS, run_server
 

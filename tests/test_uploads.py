@@ -363,13 +363,13 @@ def test_urlencoded_forms_still_work(url: str) -> None:
     ("application/octet-stream", "file.", None),
 ])
 def test_classify_follows_agno(content_type: str | None, filename: str, category: str | None) -> None:
-    from mockserver.uploads import classify
+    from mockserver.agentos.media import classify
 
     assert classify(content_type, filename) == category
 
 
 def test_document_mime_type_and_format() -> None:
-    from mockserver.uploads import document_mime_type, media_format
+    from mockserver.agentos.media import document_mime_type, media_format
 
     assert document_mime_type("application/octet-stream", "readme.md") == "text/markdown"
     assert document_mime_type("application/x-zip", "a.zip") == "application/zip"
@@ -378,7 +378,7 @@ def test_document_mime_type_and_format() -> None:
 
 
 def test_human_sizes_and_the_summary() -> None:
-    from mockserver.templates import files_summary, human_size
+    from mockserver.scenarios.templates import files_summary, human_size
 
     assert [human_size(n) for n in (0, 1023, 1024, 2_200_000, 3 * 1024**3)] == ["0 B", "1023 B", "1.0 KB", "2.1 MB", "3.0 GB"]
     one = {"filename": "report.pdf", "size_human": "2.1 MB"}
@@ -388,7 +388,7 @@ def test_human_sizes_and_the_summary() -> None:
 
 
 def test_templates_know_the_file_names() -> None:
-    from mockserver.templates import check
+    from mockserver.scenarios.templates import check
 
     assert check("{{ files }} {{ file_count }} {{ files_summary }} {{ files[0].size_human }} {{ files[1].sha256 }}") == []
     assert check("{{ files[0].path }}") and check("{{ files_summary.x }}")

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.plan import RunContext
-from mockserver.shutdown import Stopping
+from mockserver.run.plan import RunContext
+from mockserver.run.shutdown import Stopping
 
-logger = logging.getLogger("mockserver.runs")
+logger = logging.getLogger("mockserver.http.runs")
 
 # A run that sent one of these ended that way; one that sent neither and ran to its end
 # "completed". Cut short, it ended "disconnected" (the client left) or "shutdown".

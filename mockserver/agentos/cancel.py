@@ -25,9 +25,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mockserver.errors import ApiError
-from mockserver.plan import Frame, Plan, chat_message, completed_tool_ids
-from mockserver.player import play
+from mockserver.http.errors import ApiError
+from mockserver.run.plan import Frame, Plan, chat_message, completed_tool_ids
+from mockserver.run.player import play
 
 
 class LiveRuns:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from mockserver.admin import MODEL_CLASSES
-from mockserver.errors import ApiError
-from mockserver.output import conversation
-from mockserver.plan import Frame, Plan, chat_message, completed_tool_ids
+from mockserver.http.discovery import MODEL_CLASSES
+from mockserver.http.errors import ApiError
+from mockserver.agentos.output import conversation
+from mockserver.run.plan import Frame, Plan, chat_message, completed_tool_ids
 
 STORED_SKIPS = frozenset({"TeamRunContent", "RunContent"})
 """Content deltas are not kept in a run's `events` (agno's default `events_to_skip`)."""

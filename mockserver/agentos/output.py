@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockserver.plan import UPLOADS_KEY, Plan, chat_message as message
+from mockserver.run.plan import UPLOADS_KEY, Plan, chat_message as message
 
 
 def system_prompt(plan: Plan) -> str:

@@ -10,7 +10,7 @@ import hmac
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.errors import ApiError, error_response
+from mockserver.http.errors import ApiError, error_response
 
 OPEN_PATHS = frozenset({"/health"})
 

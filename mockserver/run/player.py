@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import anyio
 
-from mockserver.plan import Frame, Plan
+from mockserver.run.plan import Frame, Plan
 
 
 async def play(plan: Plan, stop: anyio.Event | None = None) -> AsyncIterator[Frame]:

@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mockserver.errors import ApiError
-from mockserver.sessions import Session, SessionStore
+from mockserver.http.errors import ApiError
+from mockserver.agentos.sessions import Session, SessionStore
 
 SESSION_TYPES = ("agent", "team", "workflow")
 SORT_ORDERS = ("asc", "desc")

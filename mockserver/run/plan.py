@@ -16,9 +16,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver import templates
-from mockserver.events import EVENTS, MEMBER_ENVELOPE, TEAM_ENVELOPE, TOOL_KEYS
-from mockserver.model import (
+from mockserver.scenarios import templates
+from mockserver.agentos.events import EVENTS, MEMBER_ENVELOPE, TEAM_ENVELOPE, TOOL_KEYS
+from mockserver.scenarios.model import (
     Delegation,
     Member,
     Pace,

@@ -8,8 +8,8 @@ from typing import Any
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
-from mockserver.errors import ApiError, validation_error
-from mockserver.uploads import Upload, UploadLimits, read_multipart
+from mockserver.http.errors import ApiError, validation_error
+from mockserver.agentos.media import Upload, UploadLimits, read_multipart
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})

@@ -12,16 +12,16 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mockserver.errors import ApiError
-from mockserver.faults import fault_response, select_fault
-from mockserver.forms import read_form, run_form
-from mockserver.output import team_run_output
-from mockserver.plan import Frame, Plan, RunContext, build_plan
-from mockserver.runlog import RunLog
-from mockserver.selection import select_scenario
-from mockserver.sse import EventStream, encode_frame
+from mockserver.http.errors import ApiError
+from mockserver.run.faults import fault_response, select_fault
+from mockserver.http.forms import read_form, run_form
+from mockserver.agentos.output import team_run_output
+from mockserver.run.plan import Frame, Plan, RunContext, build_plan
+from mockserver.run.runlog import RunLog
+from mockserver.scenarios.selection import select_scenario
+from mockserver.wire.sse import EventStream, encode_frame
 from mockserver.state import AppState
-from mockserver.uploads import agno_media, echo, parse_files_metadata, receive, template_files
+from mockserver.agentos.media import agno_media, echo, parse_files_metadata, receive, template_files
 
 SPEED_HEADER = "x-mock-speed"
 

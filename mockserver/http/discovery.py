@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mockserver.errors import ApiError
-from mockserver.model import Delegation, Member, ModelInfo, Step, Team, ToolCall
+from mockserver.http.errors import ApiError
+from mockserver.scenarios.model import Delegation, Member, ModelInfo, Step, Team, ToolCall
 
 DB_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "mockserver:sessions"))
 """The one in-memory "database"; agent-ui passes it back as `db_id` on session calls."""

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
-from mockserver.faultrules import FaultRule
+from mockserver.scenarios.faultrules import FaultRule
 
 PaceUnit = Literal["words", "tokens"]
 

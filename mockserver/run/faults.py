@@ -25,10 +25,10 @@ import anyio
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.cancel import cancel_frames
-from mockserver.errors import ERROR_CODES, ApiError, error_response
-from mockserver.events import TEAM_ENVELOPE
-from mockserver.faultrules import (
+from mockserver.agentos.cancel import cancel_frames
+from mockserver.http.errors import ERROR_CODES, ApiError, error_response
+from mockserver.agentos.events import TEAM_ENVELOPE
+from mockserver.scenarios.faultrules import (
     Cancel,
     Cut,
     Drop,
@@ -38,10 +38,10 @@ from mockserver.faultrules import (
     Slow,
     Stall,
 )
-from mockserver.output import team_run_output
-from mockserver.plan import Frame, Plan, RunContext, completed_tool_ids
-from mockserver.player import play
-from mockserver.sse import EventStream, encode_comment, encode_frame
+from mockserver.agentos.output import team_run_output
+from mockserver.run.plan import Frame, Plan, RunContext, completed_tool_ids
+from mockserver.run.player import play
+from mockserver.wire.sse import EventStream, encode_comment, encode_frame
 from mockserver.state import AppState
 
 DEFAULT_DETAILS: dict[int, str] = {

@@ -1,7 +1,7 @@
 """The JSON Schema of the scenario format, for editors (yaml-language-server) to autocomplete.
 
 `scenario.schema.json` beside this module is this function's output; a test keeps them equal.
-Regenerate with `python -m mockserver.schema > mockserver/scenario.schema.json`.
+Regenerate with `python -m mockserver.scenarios.schema > mockserver/scenarios/scenario.schema.json`.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockserver.events import EVENTS
-from mockserver.loader import FORMAT_VERSION
+from mockserver.agentos.events import EVENTS
+from mockserver.scenarios.loader import FORMAT_VERSION
 
 DURATION = {
     "description": "A duration: 250ms, 1.5s, or a number of seconds",
@@ -67,7 +67,7 @@ def scenario_schema() -> dict[str, Any]:
     steps = {"type": "array", "items": step_ref}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://github.com/mockserver/mockserver/scenario.schema.json",
+        "$id": "https://github.com/mockserver/mockserver/scenarios/scenario.schema.json",
         "title": "mockserver scenario file",
         "description": "A team and the scenarios it replays as AgentOS team-run streams.",
         "type": "object",

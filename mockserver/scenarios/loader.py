@@ -14,10 +14,10 @@ from typing import Any
 
 import yaml
 
-from mockserver import templates
-from mockserver.events import EVENTS
-from mockserver.faultrules import Cancel, Cut, Drop, FaultRule, HttpFailure, RunError, Slow, Stall
-from mockserver.model import (
+from mockserver.scenarios import templates
+from mockserver.agentos.events import EVENTS
+from mockserver.scenarios.faultrules import Cancel, Cut, Drop, FaultRule, HttpFailure, RunError, Slow, Stall
+from mockserver.scenarios.model import (
     Delegation,
     Member,
     ModelInfo,
@@ -33,7 +33,7 @@ from mockserver.model import (
     Timing,
     ToolCall,
 )
-from mockserver.yamlsource import DuplicateKey, LineDict, LineList, line_of, parse
+from mockserver.scenarios.yamlsource import DuplicateKey, LineDict, LineList, line_of, parse
 
 FORMAT_VERSION = 1
 STEP_KINDS = ("event", "text", "tool", "reasoning", "delegate")

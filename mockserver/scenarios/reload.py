@@ -17,10 +17,10 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from mockserver.loader import ScenarioError, load_directory
+from mockserver.scenarios.loader import ScenarioError, load_directory
 from mockserver.state import AppState
 
-logger = logging.getLogger("mockserver.reload")
+logger = logging.getLogger("mockserver.scenarios.reload")
 
 Fingerprint = frozenset[tuple[str, int, int]]
 

@@ -25,8 +25,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import FormData
 from starlette.requests import ClientDisconnect, Request
 
-from mockserver.errors import ApiError
-from mockserver.templates import human_size
+from mockserver.http.errors import ApiError
+from mockserver.scenarios.templates import human_size
 
 IMAGE_MIME_TYPES = frozenset({
     "image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp", "image/bmp",

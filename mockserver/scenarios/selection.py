@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mockserver.model import Scenario, Team
+from mockserver.scenarios.model import Scenario, Team
 
 
 def select_scenario(team: Team, message: str) -> Scenario:
