@@ -126,7 +126,7 @@ def main() -> None:
         timing_dir = Path(tmp) / "timing"
         timing_dir.mkdir()
         (timing_dir / "timing.yaml").write_text(TIMING_SCENARIO)
-        capture = ROOT.parent / "shared" / "reference" / "agentos-3.1.10" / "a_stream_true.body"
+        capture = ROOT / "tests" / "captures" / "agentos-3.1.10" / "a_stream_true.body"
         os.environ["BARE_BODY"] = str(capture)
         mock_port, bare_port, timing_port = free_port(), free_port(), free_port()
         env_args = ["--log-level", "warning", "--no-access-log"]

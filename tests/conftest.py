@@ -23,16 +23,8 @@ SHIPPED = ROOT / "scenarios"
 TEST_SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 
 
-def _captures() -> Path:
-    """The read-only `shared/` lies beside the checkout (CI), or above it (a worktree)."""
-    for folder in (ROOT, *ROOT.parents):
-        candidate = folder / "shared" / "reference" / "agentos-3.1.10"
-        if candidate.is_dir():
-            return candidate
-    return ROOT.parent / "shared" / "reference" / "agentos-3.1.10"
-
-
-CAPTURES = _captures()
+CAPTURES = Path(__file__).resolve().parent / "captures" / "agentos-3.1.10"
+"""Exchanges recorded from a real AgentOS 3.1.10 (see `captures/README.md`), kept in the repository."""
 
 
 def free_port() -> int:

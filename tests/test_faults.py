@@ -19,13 +19,9 @@ import uvicorn
 
 from mockserver.app import create_app
 from mockserver.settings import Settings
-from tests.conftest import SHIPPED, parse_sse, serve_app
+from tests.conftest import CAPTURES, SHIPPED, parse_sse, serve_app
 
 FAULT_SCENARIOS = Path(__file__).resolve().parent / "fault_scenarios"
-CAPTURES = next(
-    (p / "shared" / "reference" / "agentos-3.1.10" for p in Path(__file__).resolve().parents if (p / "shared" / "reference").is_dir()),
-    Path("shared/reference/agentos-3.1.10"),
-)
 KEEP_ALIVE = b": keep-alive\n\n"
 
 

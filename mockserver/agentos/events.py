@@ -3,7 +3,7 @@
 Source of truth: the event dataclasses in agno 3.1.10 (`agno/run/team.py` for team events,
 `agno/run/agent.py` for member agent events) and `BaseRunOutputEvent.to_dict` in
 `agno/run/base.py`. Every key order below was produced by running that `to_dict` and was
-checked against every frame of every SSE capture in `reference/agentos-3.1.10/`.
+checked against every frame of every SSE capture in `tests/captures/agentos-3.1.10/`.
 
 How agno serialises an event (what the mock must reproduce):
 
