@@ -8,17 +8,14 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from mockserver.agentos import cancel
-from mockserver.http import discovery as admin, sessions as session_routes
+from mockserver.http import discovery, runs, sessions
 from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
 from mockserver.http.errors import ApiError, error_response
 from mockserver.scenarios.loader import load_directory
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.scenarios.reload import watching
-from mockserver.http.runs import create_team_run
 from mockserver.agentos.sessions import SessionStore
 from mockserver.settings import Settings
 from mockserver.state import AppState
@@ -41,13 +38,7 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
     async def server_error(request: Request, exc: Exception) -> Response:
         return error_response(ApiError(500, "Internal server error"), error_format)
 
-    routes = [
-        Route("/teams/{team_id}/runs", create_team_run, methods=["POST"]),
-        Route("/teams/{team_id}/runs/", create_team_run, methods=["POST"]),
-        *admin.routes,
-        *session_routes.routes,
-        *cancel.routes,
-    ]
+    routes = [*runs.routes, *discovery.routes, *sessions.routes]
     app = Starlette(
         routes=routes,
         middleware=[

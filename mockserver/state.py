@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from mockserver.agentos.cancel import LiveRuns
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.agentos.sessions import SessionStore
 from mockserver.settings import Settings
+from mockserver.run.live import LiveRuns
 from mockserver.run.shutdown import Stopping
 
 

@@ -8,7 +8,9 @@ import re
 from faker import Faker
 
 from mockserver.scenarios.loader import load_directory, load_text
-from mockserver.run.plan import RunContext, build_plan
+from mockserver.agentos.expand import build_plan
+from mockserver.agentos.fold import fold
+from mockserver.run.plan import RunContext
 from mockserver.scenarios.selection import select_scenario
 from tests.conftest import SHIPPED
 
@@ -40,9 +42,11 @@ def test_the_same_request_gives_the_same_stream() -> None:
 
 
 def test_another_seed_or_message_changes_the_random_parts() -> None:
-    base = plan_for("research-team", "solar").content
-    assert plan_for("research-team", "solar", seed=1).content != base
-    assert plan_for("research-team", "wind").content != base
+    def content(team: str, message: str, seed: int = 0) -> str:
+        return fold(plan_for(team, message, seed=seed).frames).content
+    base = content("research-team", "solar")
+    assert content("research-team", "solar", seed=1) != base
+    assert content("research-team", "wind") != base
 
 
 def test_jitter_stays_within_its_bound_and_speed_scales_time() -> None:

@@ -13,9 +13,14 @@ import httpx
 import pytest
 
 from mockserver.logs import JsonFormatter, QuietAccess, TextFormatter
-from mockserver.run.runlog import RunLog
+from mockserver.agentos.expand import build_plan
+from mockserver.app import create_app
+from mockserver.run.delivery import PLAIN
+from mockserver.run.pipeline import RunResponse
+from mockserver.run.plan import RunContext
+from mockserver.scenarios.loader import load_text
 from mockserver.settings import Settings
-from mockserver.run.shutdown import Stopping
+from mockserver.wire.sse import AgentOSEvents
 from tests.conftest import SHIPPED, parse_sse, run_server
 
 FAILING = """\
@@ -46,7 +51,7 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def run_lines(caplog: pytest.LogCaptureFixture, count: int = 1) -> list[dict[str, Any]]:
     deadline = time.monotonic() + 5
     while True:
-        lines = [r.fields for r in caplog.records if r.name == "mockserver.http.runs"]  # type: ignore[attr-defined]
+        lines = [r.fields for r in caplog.records if r.name == "mockserver.runs"]  # type: ignore[attr-defined]
         if len(lines) >= count or time.monotonic() > deadline:
             return lines
         time.sleep(0.01)
@@ -96,7 +101,7 @@ def test_rejected_requests_log_no_run_line(url: str, caplog: pytest.LogCaptureFi
 
 
 def record(message: str, args: tuple[Any, ...] | None = None, **fields: Any) -> logging.LogRecord:
-    entry = logging.LogRecord("mockserver.http.runs", logging.INFO, __file__, 1, message, args, None)
+    entry = logging.LogRecord("mockserver.runs", logging.INFO, __file__, 1, message, args, None)
     entry.fields = fields  # type: ignore[attr-defined]
     return entry
 
@@ -109,7 +114,7 @@ def test_text_lines_are_key_value_pairs_quoted_only_when_needed() -> None:
 
 def test_json_lines_are_one_object_with_the_fields_at_the_top() -> None:
     entry = json.loads(JsonFormatter().format(record("run", team="t", events=3, stream=True)))
-    assert entry["message"] == "run" and entry["level"] == "info" and entry["logger"] == "mockserver.http.runs"
+    assert entry["message"] == "run" and entry["level"] == "info" and entry["logger"] == "mockserver.runs"
     assert (entry["team"], entry["events"], entry["stream"]) == ("t", 3, True)
 
 
@@ -138,34 +143,41 @@ def test_json_access_lines_carry_the_request_fields() -> None:
     assert (entry["method"], entry["path"], entry["status"], entry["client"]) == ("POST", "/teams/a/runs", 404, "127.0.0.1:5000")
 
 
-def test_follow_stops_at_shutdown_even_between_frames_that_never_wait(caplog: pytest.LogCaptureFixture) -> None:
-    async def frames() -> Any:
-        for _ in range(5):
-            yield b"event: TeamRunContent\ndata: {}\n\n"
+def test_a_run_with_nothing_to_wait_for_still_stops_at_shutdown(caplog: pytest.LogCaptureFixture) -> None:
+    """At speed 0 every frame is due at once; the shutdown still ends the run between batches."""
+    app = create_app(Settings(scenarios=SHIPPED, speed=0))
+    state = app.state.mock
+    body = "\n".join(f"      - event: CustomEvent\n        n: {n}" for n in range(1000))
+    team = load_text(f"version: 1\nteam: {{id: many, name: Many}}\nscenarios:\n  - name: all\n    events:\n{body}\n")
+    context = RunContext(team=team, scenario=team.scenarios[0], message="m", session_id="s", run_id="r")
+    response = RunResponse(state, build_plan(context, speed=0), PLAIN, AgentOSEvents(), stream=True)
+    chunks: list[bytes] = []
 
-    async def main() -> list[bytes]:
-        stopping, sent = Stopping(), []
-        async for chunk in RunLog("t", "s", "session", "run", stream=True).follow(frames(), stopping):
-            sent.append(chunk)
-            if len(sent) == 2:
-                stopping.set()
-        return sent
+    async def receive() -> Any:
+        await anyio.sleep_forever()
+
+    async def send(message: Any) -> None:
+        if message["type"] == "http.response.body":
+            chunks.append(message["body"])
+            if len(chunks) == 2:
+                state.stopping.set()
 
     caplog.set_level(logging.INFO, logger="mockserver")
-    assert len(anyio.run(main)) == 2
+    anyio.run(response, {"type": "http"}, receive, send)
     [line] = run_lines(caplog)
-    assert (line["ended"], line["events"]) == ("shutdown", 2)
+    assert line["ended"] == "shutdown" and 0 < line["events"] < 1000
+    assert chunks[-1] == b"", "the response still ends properly"
 
 
 def test_a_run_a_fault_takes_over_logs_the_fault_and_its_status(url: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="mockserver")
     assert httpx.post(f"{url}/teams/error-500/runs", data={"message": "hi"}).status_code == 500
     [line] = run_lines(caplog)
-    assert (line["team"], line["status"], line["ended"]) == ("error-500", 500, "fault:httpfailure")
+    assert (line["team"], line["status"], line["ended"], line["fault"]) == ("error-500", 500, "refused", "status")
 
 
 def test_a_fault_that_streams_logs_when_it_ends_with_what_it_sent(url: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="mockserver")
     frames = parse_sse(httpx.post(f"{url}/teams/error-midstream/runs", data={"message": "hi"}).content)
     [line] = run_lines(caplog)
-    assert (line["team"], line["status"], line["events"], line["ended"]) == ("error-midstream", 200, len(frames), "fault:runerror")
+    assert (line["team"], line["status"], line["events"], line["ended"], line["fault"]) == ("error-midstream", 200, len(frames), "error", "error")

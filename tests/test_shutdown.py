@@ -88,7 +88,7 @@ def test_sigterm_during_50_open_streams_ends_them_and_exits_within_2_seconds(ser
         assert body.endswith(b"\n\n") and b"TeamRunCompleted" not in body, "cut short, but at a frame boundary"
     if '"level"' in output:
         entries = [json.loads(line) for line in output.splitlines()]
-        runs = [e for e in entries if e["logger"] == "mockserver.http.runs"]
+        runs = [e for e in entries if e["logger"] == "mockserver.runs"]
         assert [e["ended"] for e in runs] == ["shutdown"] * STREAMS
         assert all(e["status"] == 200 and e["events"] >= 1 for e in runs)
     else:

@@ -11,8 +11,11 @@ import pytest
 
 from mockserver.scenarios.loader import load_directory
 from mockserver.scenarios.model import Pace
-from mockserver.run.plan import RunContext, build_plan, split_text
-from mockserver.run.player import play
+from mockserver.agentos.expand import build_plan, split_text
+from mockserver.run.delivery import PLAIN
+from mockserver.run.live import RunControl
+from mockserver.run.plan import RunContext
+from mockserver.run.player import Player
 from mockserver.scenarios.selection import select_scenario
 from mockserver.settings import Settings
 from tests.conftest import TEST_SCENARIOS, run_server
@@ -64,7 +67,7 @@ def test_player_keeps_absolute_deadlines() -> None:
     async def consume() -> list[float]:
         start = anyio.current_time()
         seen = []
-        async for index, frame in _enumerate(play(plan)):
+        async for index, frame in _enumerate(_frames(plan)):
             seen.append(anyio.current_time() - start - frame.at)
             if index == 2:
                 time.sleep(0.2)  # block the loop: the frames due meanwhile come at once after
@@ -73,6 +76,12 @@ def test_player_keeps_absolute_deadlines() -> None:
     lateness = anyio.run(consume)
     assert min(lateness) >= -0.001
     assert lateness[-1] < 0.1  # caught up: the 200 ms stall did not shift the end
+
+
+async def _frames(plan):  # type: ignore[no-untyped-def]
+    async for batch in Player(plan, PLAIN, RunControl()).batches():
+        for frame in batch or ():
+            yield frame
 
 
 async def _enumerate(iterator):  # type: ignore[no-untyped-def]

@@ -44,16 +44,14 @@ streams (`format_sse_event_with_index`), never on the plain stream the captures 
 an agent variant (member envelope, plus `tool_call_id`, which agno sets to the call id when a
 tool yields the event). A user's `@dataclass` subclass emits its own fields after all of
 these. Bare `CustomEvent(**kwargs)` does not emit arbitrary kwargs (they are not dataclass
-fields). `EVENTS["CustomEvent"]` is the team variant; use `spec_for(name, member=...)` or
-`MEMBER_EVENTS` for the agent one. Note agno's client parses any `CustomEvent` frame with the
+fields). `EVENTS["CustomEvent"]` is the team variant;
+`MEMBER_EVENTS` has the agent one. Note agno's client parses any `CustomEvent` frame with the
 agent class, and passes every key through (it filters unknown keys for all other events).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -70,29 +68,6 @@ class EventSpec:
     fields: tuple[str, ...]
     defaults: tuple[tuple[str, object], ...]
 
-    @property
-    def envelope(self) -> tuple[str, ...]:
-        """The always-present leading keys for this kind of event."""
-        return MEMBER_ENVELOPE if self.member else TEAM_ENVELOPE
-
-    @property
-    def key_order(self) -> tuple[str, ...]:
-        """Every key agno can emit for this event, in wire order (optional base keys included)."""
-        return (MEMBER_BASE_ORDER if self.member else TEAM_BASE_ORDER) + self.fields
-
-    def order(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """Return `payload` with agno's key order and None-dropping applied.
-
-        Keys agno knows come first in wire order; any other keys (mock extensions) follow in
-        their original order. Top-level None values are dropped, as agno's `to_dict` does.
-        """
-        known = self.key_order
-        result = {k: payload[k] for k in known if k in payload and payload[k] is not None}
-        for k, v in payload.items():
-            if k not in result and k not in known and v is not None:
-                result[k] = v
-        return result
-
 
 TEAM_ENVELOPE: tuple[str, ...] = (
     "created_at", "event", "team_id", "team_name", "run_id", "session_id", "nested_depth",
@@ -108,18 +83,6 @@ MEMBER_ENVELOPE: tuple[str, ...] = (
 `run_id` is the member's own run, `parent_run_id` the team run's id.
 """
 
-TEAM_BASE_ORDER: tuple[str, ...] = (
-    "created_at", "event", "team_id", "team_name", "run_id", "parent_run_id", "session_id",
-    "workflow_id", "workflow_run_id", "step_id", "step_name", "step_index", "nested_depth",
-)
-"""All base keys of a team event in wire order, including those omitted while None."""
-
-MEMBER_BASE_ORDER: tuple[str, ...] = (
-    "created_at", "event", "agent_id", "agent_name", "run_id", "parent_run_id", "session_id",
-    "workflow_id", "workflow_run_id", "step_id", "step_name", "step_index", "nested_depth",
-)
-"""All base keys of a member agent event in wire order, including those omitted while None."""
-
 TOOL_KEYS: tuple[str, ...] = (
     "tool_call_id", "tool_name", "tool_args", "tool_call_error", "result", "metrics",
     "child_run_id", "stop_after_tool_call", "created_at", "requires_confirmation", "confirmed",
@@ -133,9 +96,6 @@ TOOL_KEYS: tuple[str, ...] = (
 `{"start_time", "end_time", "duration"}` (floats) once the call finished, else null;
 `child_run_id` is the member's run id on a completed `delegate_task_to_member`.
 """
-
-TOOL_DEFAULTS: tuple[tuple[str, object], ...] = (("stop_after_tool_call", False),)
-"""The only non-null default inside the `tool` object besides `created_at`."""
 
 
 def _spec(name: str, member: bool, fields: tuple[str, ...],
@@ -286,24 +246,5 @@ MEMBER_EVENTS: dict[str, EventSpec] = {s.name: s for s in _MEMBER_SPECS}
 EVENTS: dict[str, EventSpec] = {**MEMBER_EVENTS, **TEAM_EVENTS}
 """Every event type by wire name; `CustomEvent` here is the team variant."""
 
-
-def spec_for(name: str, member: bool) -> EventSpec:
-    """Look up an event type by wire name and kind; raises KeyError for an unknown name."""
-    return (MEMBER_EVENTS if member else TEAM_EVENTS)[name]
-
-
-def defaults_dict(spec: EventSpec) -> dict[str, Any]:
-    """The default payload values of `spec`, with `()` turned into fresh lists."""
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in spec.defaults}
-
-
-def is_member_payload(payload: Mapping[str, Any]) -> bool:
-    """Tell a member event from a team event the way agno's own parsers do (`agent_id` key)."""
-    return "agent_id" in payload
-
-
-def keys_in_order(spec: EventSpec, keys: Iterable[str]) -> list[str]:
-    """The subset `keys` sorted into `spec`'s wire order (unknown keys last, as given)."""
-    wanted = list(keys)
-    known = [k for k in spec.key_order if k in wanted]
-    return known + [k for k in wanted if k not in spec.key_order]
+MODEL_CLASSES = {"OpenAI": "OpenAIChat", "Anthropic": "Claude", "Google": "Gemini", "Groq": "Groq", "Ollama": "Ollama"}
+"""The agno model class AgentOS names for a provider (`model.name` in `/teams` and sessions)."""

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from mockserver.http.discovery import MODEL_CLASSES
 from mockserver.http.errors import ApiError
+from mockserver.agentos.events import MODEL_CLASSES
+from mockserver.agentos.expand import chat_message
+from mockserver.agentos.fold import RunFold, member_responses
 from mockserver.agentos.output import conversation
-from mockserver.run.plan import Frame, Plan, chat_message, completed_tool_ids
+from mockserver.run.plan import Frame, Plan
 
 STORED_SKIPS = frozenset({"TeamRunContent", "RunContent"})
 """Content deltas are not kept in a run's `events` (agno's default `events_to_skip`)."""
@@ -121,8 +124,9 @@ class SessionStore:
         del self._sessions[session_id]
         return True
 
-    def record(self, plan: Plan, frames: list[Frame], *, stream: bool = True) -> Session:
-        """Store the run `plan` as far as `frames` got (all of them unless it was cancelled)."""
+    def record(self, plan: Plan, facts: RunFold, frames: Sequence[Frame], *, stream: bool = True, status: str | None = None) -> Session:
+        """Store the run `plan` as far as `frames` got (`facts` is their fold), with `status`
+        when how it ended says more than its frames (a run whose client left)."""
         context = plan.context
         now = time.time()
         model = context.team.model
@@ -143,38 +147,30 @@ class SessionStore:
             session.updated_at = now
             if session.user_id is None:
                 session.user_id = context.user_id
-        session.runs.extend(run_records(plan, frames, stream))
+        session.runs.extend(run_records(plan, facts, frames, stream, status or facts.status))
         self._sessions.move_to_end(context.session_id)
         while len(self._sessions) > self.limit:
             self._sessions.popitem(last=False)
         return session
 
 
-def run_records(plan: Plan, frames: list[Frame], stream: bool) -> list[dict[str, Any]]:
+def run_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str) -> list[dict[str, Any]]:
     """The member runs that got under way, then the team run, as `GET /sessions/{id}/runs` lists them.
 
     Only streamed runs keep their `events`, as in the `j7` capture.
     """
-    last = frames[-1].data if frames else {}
-    cancelled = any(f.event == "TeamRunCancelled" for f in frames)
-    status = "CANCELLED" if cancelled else plan.status
-    content = last.get("content", plan.content) if last.get("event") in ("TeamRunCompleted", "TeamRunError") else plan.content
-    members = _member_records(plan, frames, stream)
-    return [*members, _team_record(plan, frames, status, content, stream)]
+    return [*_member_records(plan, facts, frames, stream), _team_record(plan, facts, frames, stream, status)]
 
 
-def _team_record(plan: Plan, frames: list[Frame], status: str, content: Any, stream: bool) -> dict[str, Any]:
+def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str) -> dict[str, Any]:
     context = plan.context
     created_at = int(context.started_at)
-    if status == "COMPLETED" and len(frames) == len(plan.frames):
-        messages = conversation(plan, created_at)
-        tools = plan.tools
-    else:
-        done = completed_tool_ids(frames)
-        tools = [t for t in plan.tools if t.get("tool_call_id") in done]
-        messages = conversation(plan, created_at)[:2]
-        if status != "ERROR":
-            messages.append(chat_message("assistant", content if isinstance(content, str) else "", created_at))
+    content = facts.content
+    messages = conversation(plan, facts, created_at)
+    if status != "COMPLETED" and status != "ERROR":
+        messages = [*messages[:2], chat_message("assistant", content if isinstance(content, str) else "", created_at)]
+    elif status == "ERROR":
+        messages = messages[:2]
     last = frames[-1].data if frames else {}
     record: dict[str, Any] = {"run_id": context.run_id, "parent_run_id": "", "team_id": context.team.id}
     if context.user_id is not None:
@@ -183,13 +179,13 @@ def _team_record(plan: Plan, frames: list[Frame], status: str, content: Any, str
         status=status,
         content=content,
         reasoning_content="",
-        reasoning_steps=_reasoning_steps(frames),
+        reasoning_steps=facts.reasoning_steps,
         run_input=context.message,
         run_response_format="text",
         metrics=last.get("metrics") if isinstance(last.get("metrics"), dict) else {},
     )
-    if tools:
-        record["tools"] = tools
+    if facts.tools:
+        record["tools"] = facts.tools
     record["messages"] = messages
     events = [f.data for f in frames if not _is_member(f) and f.event not in STORED_SKIPS]
     if events and stream:
@@ -207,15 +203,12 @@ def _team_record(plan: Plan, frames: list[Frame], status: str, content: Any, str
     return record
 
 
-def _member_records(plan: Plan, frames: list[Frame], stream: bool) -> list[dict[str, Any]]:
-    """Member runs that started within `frames`; responses come from the terminal frame when present."""
-    started = [f.data["run_id"] for f in frames if f.event == "RunStarted" and _is_member(f)]
-    last = frames[-1].data if frames else {}
-    planned = {r["run_id"]: r for r in plan.member_responses}
-    reported = {r["run_id"]: r for r in last.get("member_responses") or [] if isinstance(r, dict) and "run_id" in r}
-    responses = {**planned, **reported}  # a cancelled member's cut response replaces the planned one
+def _member_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool) -> list[dict[str, Any]]:
+    """Member runs that started within `frames`, with the responses the run reports for them."""
+    responses = {r["run_id"]: r for r in plan.member_responses}
+    responses.update((r["run_id"], r) for r in member_responses(plan, facts) if isinstance(r, dict) and "run_id" in r)
     records = []
-    for run_id in started:
+    for run_id in facts.members:
         response = responses.get(run_id)
         if response is None:
             continue
@@ -251,14 +244,6 @@ def _member_records(plan: Plan, frames: list[Frame], stream: bool) -> list[dict[
         )
         records.append(record)
     return records
-
-
-def _reasoning_steps(frames: list[Frame]) -> list[dict[str, Any]]:
-    for frame in reversed(frames):
-        if frame.event == "TeamReasoningCompleted":
-            steps = (frame.data.get("extra_data") or {}).get("reasoning_steps")
-            return list(steps) if isinstance(steps, list) else []
-    return []
 
 
 def _is_member(frame: Frame) -> bool:

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mockserver.agentos.events import MODEL_CLASSES
 from mockserver.http.errors import ApiError
 from mockserver.scenarios.model import Delegation, Member, ModelInfo, Step, Team, ToolCall
 
@@ -25,8 +26,6 @@ DB_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "mockserver:sessions"))
 OS_ID = "mockserver"
 
 # The agno class a provider's models are served by, as `model.name` shows it.
-MODEL_CLASSES = {"OpenAI": "OpenAIChat", "Anthropic": "Claude", "Google": "Gemini", "Groq": "Groq", "Ollama": "Ollama"}
-
 DELEGATE_TOOL: dict[str, Any] = {
     "name": "delegate_task_to_member",
     "description": "Use this function to delegate a task to the selected team member.",

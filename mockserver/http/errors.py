@@ -1,8 +1,6 @@
 """Errors a client can cause, and the one place that turns them into responses.
 
-By default bodies take the documented AgentOS shape, `{"detail": str, "error_code": str}`.
-With `--error-format agentos` they are the exact bytes a real AgentOS 3.1.10 sends: `detail`
-only, and FastAPI's list of problems on a 422.
+The bodies' two formats are `wire/errors.py`'s.
 """
 
 from __future__ import annotations
@@ -12,24 +10,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-ERROR_CODES: dict[int, str] = {
-    400: "BAD_REQUEST",
-    401: "UNAUTHENTICATED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    408: "REQUEST_TIMEOUT",
-    409: "CONFLICT",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    422: "VALIDATION_ERROR",
-    429: "RATE_LIMITED",
-    500: "INTERNAL_SERVER_ERROR",
-    501: "NOT_IMPLEMENTED",
-    502: "BAD_GATEWAY",
-    503: "SERVICE_UNAVAILABLE",
-    504: "GATEWAY_TIMEOUT",
-}
+from mockserver.wire.errors import ERROR_CODES, error_json
 
 
 class ApiError(Exception):
@@ -62,11 +43,8 @@ def validation_error(field: str, kind: str, message: str, given: Any, where: str
     return ApiError(422, f"{field}: {message}", agentos_detail=[problem])
 
 
-def error_body(error: ApiError, error_format: str) -> dict[str, Any]:
-    if error_format == "agentos":
-        return {"detail": error.agentos_detail}
-    return {"detail": error.detail, "error_code": error.error_code}
-
-
 def error_response(error: ApiError, error_format: str) -> JSONResponse:
-    return JSONResponse(error_body(error, error_format), error.status_code, headers=error.headers)
+    return error_json(
+        error.status_code, error.detail, error_format,
+        error_code=error.error_code, agentos_detail=error.agentos_detail, headers=error.headers,
+    )

@@ -1,4 +1,4 @@
-"""`POST /teams/{team_id}/runs`: the form in, a scenario chosen, its plan streamed or summed up.
+"""`POST /teams/{team_id}/runs`: the form in, a scenario chosen, its run handed to the pipeline.
 
 Checks run in the real server's order: auth (middleware), then the form (422), then the team
 (404).
@@ -7,21 +7,23 @@ Checks run in the real server's order: auth (middleware), then the form (422), t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
-from mockserver.http.errors import ApiError
-from mockserver.run.faults import fault_response, select_fault
-from mockserver.http.forms import read_form, run_form
-from mockserver.agentos.output import team_run_output
-from mockserver.run.plan import Frame, Plan, RunContext, build_plan
-from mockserver.run.runlog import RunLog
-from mockserver.scenarios.selection import select_scenario
-from mockserver.wire.sse import EventStream, encode_frame
-from mockserver.state import AppState
+from mockserver.agentos.expand import build_plan
 from mockserver.agentos.media import agno_media, echo, parse_files_metadata, receive, template_files
+from mockserver.http.errors import ApiError
+from mockserver.http.forms import read_form, run_form
+from mockserver.run.delivery import PLAIN
+from mockserver.run.faults import deliver, select_fault
+from mockserver.run.pipeline import RunResponse
+from mockserver.run.plan import RunContext
+from mockserver.scenarios.selection import select_scenario
+from mockserver.state import AppState
+from mockserver.wire.run_output import TeamRunOutputJSON
+from mockserver.wire.sse import AgentOSEvents
 
 SPEED_HEADER = "x-mock-speed"
 
@@ -51,8 +53,7 @@ async def _create_team_run(request: Request) -> Response:
     state: AppState = request.app.state.mock
     form = run_form(await read_form(request))
     files_metadata = parse_files_metadata(form.extra.get("files_metadata"))
-    scenarios = state.scenarios
-    team = scenarios.teams.get(request.path_params["team_id"])
+    team = state.scenarios.teams.get(request.path_params["team_id"])
     if team is None:
         raise ApiError(404, "Team not found")
     state.sessions.check_writable(form.session_id, form.user_id)
@@ -70,24 +71,25 @@ async def _create_team_run(request: Request) -> Response:
         uploads=tuple(echo(received)),
     )
     plan = build_plan(context, speed=speed, seed=state.settings.seed, faker=state.faker)
+    delivery = PLAIN
     fault = select_fault(state, context)
     if fault is not None:
-        response = fault_response(fault, plan, stream=form.stream, speed=speed, error_format=state.settings.error_format)
-        ended = f"fault:{type(fault.action).__name__.lower()}"
-        return RunLog.begin(context, stream=form.stream).around(response, ended)  # type: ignore[return-value]
-    run = RunLog.begin(context, stream=form.stream)
-    if form.stream:
-        return EventStream(run.follow(_frames(plan, state), state.stopping))  # type: ignore[return-value]
-    finished = await state.stopping.sleep(plan.frames[-1].at) if plan.frames else True
-    run.finish((frame.event for frame in plan.frames), stopped=not finished)
-    state.sessions.record(plan, plan.frames, stream=False)
-    return JSONResponse(team_run_output(plan))
+        plan, delivery = deliver(fault, plan, speed=speed, error_format=state.settings.error_format)
+    encoder = AgentOSEvents() if form.stream else TeamRunOutputJSON()
+    return RunResponse(state, plan, delivery, encoder, stream=form.stream)  # type: ignore[return-value]
 
 
-async def _frames(plan: Plan, state: AppState) -> AsyncIterator[bytes]:
-    """The run's frames as SSE bytes; cancellable while it plays, recorded in its session at the end."""
-    played: list[Frame] = []
-    async for frame in state.live_runs.play(plan):
-        played.append(frame)
-        yield encode_frame(frame.event, frame.data)
-    state.sessions.record(plan, played)
+async def cancel_team_run(request: Request) -> Response:
+    """200 `{}` for any run of a known team, running, finished or unknown, as AgentOS answers."""
+    state: AppState = request.app.state.mock
+    if request.path_params["team_id"] not in state.scenarios.teams:
+        raise ApiError(404, "Team not found")
+    state.live_runs.cancel(request.path_params["run_id"])
+    return JSONResponse({})
+
+
+routes = [
+    Route("/teams/{team_id}/runs", create_team_run, methods=["POST"]),
+    Route("/teams/{team_id}/runs/", create_team_run, methods=["POST"]),
+    Route("/teams/{team_id}/runs/{run_id}/cancel", cancel_team_run, methods=["POST"]),
+]

@@ -1,29 +1,101 @@
 """Plays a plan in real time: each frame is released at `start + frame.at` on the loop clock.
 
 Deadlines are absolute, so a late wake-up never pushes the frames after it back: the stream
-does not drift however many frames it has.
+does not drift however many frames it has. Frames already due when the player wakes leave
+together (one write), and a run with nothing to wait for still gives the loop a turn between
+batches, so one fast stream never starves the others.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import math
+from collections.abc import AsyncIterator, Sequence
 
 import anyio
+import anyio.lowlevel
 
+from mockserver.run.delivery import Delivery
+from mockserver.run.live import RunControl
 from mockserver.run.plan import Frame, Plan
 
+MAX_BATCH = 64
+"""Frames sent in one write at most, however many are due at once."""
 
-async def play(plan: Plan, stop: anyio.Event | None = None) -> AsyncIterator[Frame]:
-    """The plan's frames on time; when `stop` is set, the next wait ends and nothing more comes."""
-    start = anyio.current_time()
-    for frame in plan.frames:
-        delay = start + frame.at - anyio.current_time()
-        if delay > 0:
-            if stop is None:
-                await anyio.sleep(delay)
-            else:
-                with anyio.move_on_after(delay):
-                    await stop.wait()
-        if stop is not None and stop.is_set():
-            return
-        yield frame
+KeepAlive = None
+"""What `Player.batches` yields when only a keep-alive is due."""
+
+
+class Player:
+    def __init__(self, plan: Plan, delivery: Delivery, control: RunControl) -> None:
+        self.plan = plan
+        self.delivery = delivery
+        self.control = control
+        self.start = 0.0
+        self.ending = "completed"
+        """completed, cancelled (from outside or by the delivery) or dropped."""
+        self.holding = False
+        self.lateness = 0.0
+        """The most seconds a batch left after it was due."""
+
+    def elapsed(self) -> float:
+        return anyio.current_time() - self.start
+
+    async def batches(self) -> AsyncIterator[Sequence[Frame] | None]:
+        """The frames in due batches, `None` for a keep-alive; stops at a cancel or a cut."""
+        frames = self.plan.frames
+        delivery = self.delivery
+        control = self.control
+        self.start = anyio.current_time()
+        shift = 0.0
+        index = 0
+        while index < len(frames):
+            if index == delivery.cut_at:
+                self.ending = "dropped"
+                return
+            if index == delivery.hold_at:
+                self.holding = True
+                async for beat in self._hold(self.start + frames[index].at):
+                    yield beat
+                self.holding = False
+                if control.cancelled.is_set():
+                    self.ending = "cancelled"
+                    return
+                shift = delivery.hold
+            due = self.start + frames[index].at + shift
+            waited = due > anyio.current_time()
+            if not await control.wait_until(due):
+                self.ending = "cancelled"
+                return
+            if index == delivery.cancel_at:
+                control.cancel()
+                self.ending = "cancelled"
+                return
+            now = anyio.current_time()
+            end = index + 1
+            while end < len(frames) and end - index < MAX_BATCH and not self._marked(end):
+                if self.start + frames[end].at + shift > now:
+                    break
+                end += 1
+            self.lateness = max(self.lateness, now - due)
+            yield frames[index:end]
+            index = end
+            if not waited:
+                await anyio.lowlevel.checkpoint()
+
+    def _marked(self, index: int) -> bool:
+        delivery = self.delivery
+        return index in (delivery.cut_at, delivery.hold_at, delivery.cancel_at)
+
+    async def _hold(self, since: float) -> AsyncIterator[None]:
+        """Keep-alives every `keep_alive` seconds from `since` while the hold lasts."""
+        hold, beat = self.delivery.hold, self.delivery.keep_alive
+        count = 1
+        while beat is not None and beat * count < hold:
+            if not await self.control.wait_until(since + beat * count):
+                return
+            yield KeepAlive
+            count += 1
+        if hold == math.inf:
+            await self.control.cancelled.wait()
+        else:
+            await self.control.wait_until(since + hold)

@@ -20,7 +20,7 @@ import anyio.to_thread
 from mockserver.scenarios.loader import ScenarioError, load_directory
 from mockserver.state import AppState
 
-logger = logging.getLogger("mockserver.scenarios.reload")
+logger = logging.getLogger("mockserver.reload")
 
 Fingerprint = frozenset[tuple[str, int, int]]
 

@@ -1,20 +1,17 @@
-"""Server-Sent Events on the wire, as AgentOS writes them: knows frames, not scenarios.
-
-`EventStream` is an ASGI response that sends one HTTP chunk per frame the moment the frame
-is due, and stops its producer as soon as the client goes away.
-"""
+"""Server-Sent Events on the wire, as AgentOS writes them: knows frames, not scenarios."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import anyio
-from starlette.types import Receive, Scope, Send
+from mockserver.agentos.fold import RunFold
+from mockserver.run.plan import Frame, Plan
 
 MEDIA_TYPE = "text/event-stream; charset=utf-8"
 STREAM_HEADERS: dict[str, str] = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+KEEP_ALIVE = b": keep-alive\n\n"
 
 
 # Line breaks to Python's str.splitlines() that JSON leaves raw: agno's client splits the stream
@@ -33,48 +30,20 @@ def encode_frame(event: str, data: Mapping[str, Any]) -> bytes:
     return f"event: {event}\ndata: {encode_json(data)}\n\n".encode()
 
 
-def encode_comment(text: str) -> bytes:
-    return f": {text}\n\n".encode()
+class AgentOSEvents:
+    """AgentOS's own stream: one `event:`/`data:` pair a frame, the head before the first."""
 
+    streaming = True
+    media_type = MEDIA_TYPE
+    headers = STREAM_HEADERS
 
-class EventStream:
-    """Stream `chunks` as a `text/event-stream` response, one ASGI send per chunk.
+    def frames(self, frames: Sequence[Frame]) -> bytes:
+        if len(frames) == 1:
+            return encode_frame(frames[0].event, frames[0].data)
+        return b"".join(encode_frame(frame.event, frame.data) for frame in frames)
 
-    Runs the producer and a disconnect listener side by side (as Starlette's
-    StreamingResponse does for ASGI < 2.4) so a client that leaves mid-delay ends the
-    producer at once instead of at its next send.
-    """
+    def keep_alive(self) -> bytes:
+        return KEEP_ALIVE
 
-    def __init__(self, chunks: AsyncIterator[bytes], headers: Mapping[str, str] | None = None) -> None:
-        self.chunks = chunks
-        self.headers = {**STREAM_HEADERS, **(headers or {})}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw_headers = [(b"content-type", MEDIA_TYPE.encode())]
-        raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()]
-        async with anyio.create_task_group() as group:
-
-            async def stream() -> None:
-                try:
-                    await send({"type": "http.response.start", "status": 200, "headers": raw_headers})
-                    async for chunk in self.chunks:
-                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
-                finally:
-                    await _close(self.chunks)
-                group.cancel_scope.cancel()
-
-            async def listen() -> None:
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-                group.cancel_scope.cancel()
-
-            group.start_soon(stream)
-            group.start_soon(listen)
-
-
-async def _close(chunks: AsyncIterator[bytes]) -> None:
-    aclose = getattr(chunks, "aclose", None)
-    if aclose is not None:
-        with anyio.CancelScope(shield=True):
-            await aclose()
+    def end(self, plan: Plan, facts: RunFold) -> bytes:
+        return b""

@@ -1,0 +1,186 @@
+"""The one path every run takes: plan → delivery → live registry → player → encoder → bytes → store.
+
+`RunResponse` is the ASGI response of a run, plain or faulted, streamed or not. It registers
+the run (so cancel reaches it), plays its plan with the delivery's timing, feeds the frames to
+the encoder and sends what comes out, ends at once when the client leaves or the server shuts
+down, and, however it ended, hands one `RunRecord` to the run log and the session store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import anyio
+from starlette.types import Message, Receive, Scope, Send
+
+from mockserver.agentos.cancel import cancel_frames
+from mockserver.agentos.fold import RunFold
+from mockserver.run.delivery import Delivery
+from mockserver.run.live import RunControl
+from mockserver.run.plan import Frame, Plan
+from mockserver.run.player import Player
+from mockserver.run.runlog import log_run
+from mockserver.wire.encoder import Encoder
+
+if TYPE_CHECKING:
+    from mockserver.state import AppState
+
+@dataclass
+class RunRecord:
+    """What one run did, filled in as it goes and read once when it is over."""
+
+    plan: Plan
+    delivery: Delivery
+    stream: bool
+    sent: list[Frame] = field(default_factory=list)
+    facts: RunFold = field(default_factory=RunFold)
+    ending: str | None = None
+    """completed, error, cancelled, dropped, stalled, disconnected, shutdown or refused."""
+    status: int = 200
+    started: float = field(default_factory=time.monotonic)
+    duration: float = 0.0
+    lateness: float = 0.0
+
+    def take(self, frames: list[Frame] | tuple[Frame, ...]) -> None:
+        for frame in frames:
+            self.facts.add(frame)
+        self.sent.extend(frames)
+
+
+class RunResponse:
+    def __init__(self, state: AppState, plan: Plan, delivery: Delivery, encoder: Encoder, *, stream: bool) -> None:
+        self.state = state
+        self.encoder = encoder
+        self.run = RunRecord(plan, delivery, stream)
+        self.started = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        run = self.run
+        state = self.state
+        control = state.live_runs.register(run.plan.context.run_id)
+        player = Player(run.plan, run.delivery, control)
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._listen, receive, group.cancel_scope)
+                with state.stopping.scope() as stopping:
+                    await self._deliver(scope, receive, send, player, control)
+                if stopping.cancelled_caught:
+                    run.ending = "shutdown"
+                    await self._close(scope, receive, send)
+                group.cancel_scope.cancel()
+        finally:
+            state.live_runs.unregister(run.plan.context.run_id)
+            if run.ending is None:
+                run.ending = "disconnected"
+            if run.ending == "disconnected" and player.holding:
+                run.ending = "stalled"
+            run.duration = time.monotonic() - run.started
+            run.lateness = player.lateness
+            self._finished()
+
+    async def _listen(self, receive: Receive, scope: anyio.CancelScope) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        scope.cancel()
+
+    async def _deliver(self, scope: Scope, receive: Receive, send: Send, player: Player, control: RunControl) -> None:
+        run = self.run
+        delivery = run.delivery
+        if delivery.head_delay > 0:
+            await anyio.sleep(delivery.head_delay)
+        if delivery.refusal is not None:
+            await self._refuse(scope, receive, send)
+            return
+        encoder = self.encoder
+        if encoder.streaming:
+            await self._start(send)
+        async for batch in player.batches():
+            if batch is None:
+                chunk = encoder.keep_alive()
+            else:
+                run.take(list(batch))
+                chunk = encoder.frames(batch)
+            if chunk:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        if player.ending == "cancelled":
+            closing = cancel_frames(run.plan, run.facts, player.elapsed())
+            run.take(closing)
+            chunk = encoder.frames(closing)
+            if chunk:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        if player.ending == "dropped":
+            run.ending = "dropped"
+            await self._hang_up(receive, send)
+            return
+        run.ending = {"ERROR": "error", "CANCELLED": "cancelled"}.get(run.facts.status, "completed")
+        await self._close(scope, receive, send)
+
+    async def _start(self, send: Send, length: int | None = None) -> None:
+        encoder = self.encoder
+        headers = [(b"content-type", encoder.media_type.encode("latin-1"))]
+        if length is not None:
+            headers.append((b"content-length", str(length).encode("latin-1")))
+        headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in encoder.headers.items()]
+        self.started = True
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+
+    async def _close(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send whatever ends the response: the encoder's last bytes (with the head, if not sent)."""
+        if self.run.delivery.refusal is not None:
+            if not self.started:
+                await self._refuse(scope, receive, send)
+            return
+        body = self.encoder.end(self.run.plan, self.run.facts)
+        if not self.started:
+            await self._start(send, len(body))
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        run = self.run
+        run.ending = "refused"
+
+        async def noting(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                run.status = message["status"]
+                self.started = True
+            await send(message)
+
+        assert run.delivery.refusal is not None
+        await run.delivery.refusal(scope, receive, noting)
+
+    async def _hang_up(self, receive: Receive, send: Send) -> None:
+        """End with the response unfinished: half of the body's last part, then the connection closes.
+
+        ASGI has no message for "abort"; returning with the response unfinished makes every
+        server close the connection, but uvicorn also logs it as an application error. Under
+        uvicorn, the receive callable belongs to the connection's request cycle, whose
+        transport we close ourselves; the disconnect listener then ends the run quietly.
+        """
+        if not self.encoder.streaming:
+            body = self.encoder.end(self.run.plan, self.run.facts)
+            await self._start(send, len(body))
+            await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+        transport = getattr(getattr(receive, "__self__", None), "transport", None)
+        if isinstance(transport, asyncio.BaseTransport):
+            transport.close()
+            with anyio.move_on_after(1):
+                await anyio.sleep_forever()
+
+    def _finished(self) -> None:
+        run = self.run
+        log_run(run)
+        if run.ending in SESSION_STATUS:
+            status = SESSION_STATUS[run.ending]
+            self.state.sessions.record(run.plan, run.facts, run.sent, stream=run.stream, status=status)
+
+
+SESSION_STATUS: dict[str, str | None] = {
+    "completed": None,
+    "error": None,
+    "cancelled": None,
+}
+"""How each ending is stored in its session: None as its frames say; endings not listed
+(the client left, a cut connection, shutdown, a refusal) store nothing."""
