@@ -1,7 +1,9 @@
 """`mockserver serve` and `mockserver validate`: a thin layer that builds Settings and runs.
 
 Every option of `serve` can also come from an environment variable (`MOCKSERVER_PORT=8000`);
-a flag on the command line wins over the variable.
+a flag on the command line wins over the variable. As with click's `auto_envvar_prefix`, the
+variables are read after parsing, and only those of the command that runs: building the parser
+or printing `--help` reads none, so a bad `MOCKSERVER_PORT` fails `serve` and nothing else.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import logging
 import logging.config
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,55 @@ from mockserver.settings import ERROR_FORMATS, LOG_FORMATS, Settings, default_sc
 ENV_PREFIX = "MOCKSERVER_"
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
+VARIABLES = "_variables"  # the parsed namespace's list of the chosen command's Variables
 logger = logging.getLogger("mockserver")
+
+
+class BadVariable(ValueError):
+    """An environment variable holds a value its option does not accept."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    """An option that, when its flag is not given, comes from the first set variable of `names`, else `default`."""
+
+    dest: str
+    names: tuple[str, ...]
+    convert: Callable[[str], Any]
+    default: Any
+    expects: str
+
+    def value(self, environ: Mapping[str, str]) -> Any:
+        for name in self.names:
+            raw = environ.get(name)
+            if raw:  # an empty variable counts as unset, as in a compose file's `KEY:`
+                try:
+                    return self.convert(raw)
+                except ValueError:
+                    raise BadVariable(f"{name}={raw!r}: expected {self.expects}") from None
+        # argparse converts a string default with the option's type; do the same.
+        return self.convert(self.default) if isinstance(self.default, str) else self.default
+
+
+def _variables(parser: argparse.ArgumentParser) -> list[Variable]:
+    """The Variables of `parser`'s command, kept as a parser default so the parsed namespace carries them."""
+    variables: list[Variable] | None = parser.get_default(VARIABLES)
+    if variables is None:
+        variables = []
+        parser.set_defaults(**{VARIABLES: variables})
+    return variables
+
+
+def read_environment(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> argparse.Namespace:
+    """Fill each option of the parsed command not given as a flag from its variable or its default.
+
+    Raises BadVariable for a variable that does not convert; a given flag wins, so its variable is not read.
+    """
+    environ = os.environ if environ is None else environ
+    for variable in getattr(args, VARIABLES, ()):
+        if not hasattr(args, variable.dest):
+            setattr(args, variable.dest, variable.value(environ))
+    return args
 
 
 def _speed(text: str) -> float:
@@ -94,21 +145,22 @@ def _boolean(text: str) -> bool:
 
 
 def _switch(parser: argparse.ArgumentParser, flag: str, default: bool, help: str) -> None:
-    """Add `--flag` and `--no-flag`, defaulting to `MOCKSERVER_FLAG` (true/false) when that is set."""
+    """Add `--flag` and `--no-flag`; without either, `MOCKSERVER_FLAG` (true/false) or `default` decides."""
     name = flag.lstrip("-")
     env = ENV_PREFIX + name.replace("-", "_").upper()
-    raw = os.environ.get(env)
-    if raw is not None and raw != "":
-        try:
-            default = _boolean(raw)
-        except ValueError:
-            parser.error(f"{env}={raw!r}: expected one of {', '.join(TRUE_WORDS + FALSE_WORDS)}")
     dest = name.replace("-", "_")
+    expects = f"one of {', '.join(TRUE_WORDS + FALSE_WORDS)}"
+    _variables(parser).append(Variable(dest, (env,), _boolean, default, expects))
     switch = parser.add_mutually_exclusive_group()
     shown = "on" if default else "off"
-    switch.add_argument(flag, dest=dest, action="store_true", help=f"{help} [env: {env}=true|false] (default: {shown})")
-    switch.add_argument(f"--no-{name}", dest=dest, action="store_false", help=f"turn {flag} off")
-    parser.set_defaults(**{dest: default})
+    switch.add_argument(
+        flag,
+        dest=dest,
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help=f"{help} [env: {env}=true|false] (default: {shown})",
+    )
+    switch.add_argument(f"--no-{name}", dest=dest, action="store_false", default=argparse.SUPPRESS, help=f"turn {flag} off")
 
 
 def _option(
@@ -120,18 +172,11 @@ def _option(
     *,
     expects: str,
     also_env: str | None = None,
+    env: Sequence[str] | None = None,
 ) -> None:
-    """Add `--flag`, defaulting to `MOCKSERVER_FLAG` (or `also_env`) when that is set."""
-    env = ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper()
-    names = [env] + ([also_env] if also_env else [])
-    for name in names:
-        raw = os.environ.get(name)
-        if raw is not None and raw != "":
-            try:
-                default = convert(raw)
-            except ValueError:
-                parser.error(f"{name}={raw!r}: expected {expects}")
-            break
+    """Add `--flag`; without it, `MOCKSERVER_FLAG` (then `also_env`), or the variables `env` instead, or `default`."""
+    names = tuple(env) if env is not None else (ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper(),)
+    names += (also_env,) if also_env else ()
 
     def checked(text: str) -> Any:
         try:
@@ -140,7 +185,11 @@ def _option(
             raise argparse.ArgumentTypeError(f"{text!r}: expected {expects}") from None
 
     shown = " or ".join(names)
-    parser.add_argument(flag, type=checked, default=default, help=f"{help} [env: {shown}] (default: {default})")
+    # SUPPRESS: an option not given stays out of the namespace, so read_environment knows to fill it.
+    action = parser.add_argument(
+        flag, type=checked, default=argparse.SUPPRESS, help=f"{help} [env: {shown}] (default: {default})"
+    )
+    _variables(parser).append(Variable(action.dest, names, convert, default, expects))
 
 
 def _origins(text: str) -> tuple[str, ...]:
@@ -172,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--message", required=True, help="the message to send")
     record.add_argument("--out", type=Path, required=True, help="scenario file to write")
     record.add_argument("--name", default="recorded", help="scenario name (default: recorded)")
-    record.add_argument("--security-key", default=os.environ.get("OS_SECURITY_KEY"), help="bearer token for the real server [env: OS_SECURITY_KEY]")
+    _option(record, "--security-key", str, None, "bearer token for the real server", expects="a string", env=["OS_SECURITY_KEY"])
 
     _option(serve, "--cors-origins", _origins, None, "comma-separated browser origins allowed to call the mock; default: any http://localhost:PORT or http://127.0.0.1:PORT", expects="origins like http://localhost:3000,https://app.example.com (or *)")
     _option(serve, "--max-sessions", _positive, 1000, "sessions kept in memory; the least recently used are dropped past this", expects="a whole number >= 1")
@@ -186,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
+def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+    """The Settings of a parsed `serve`: its flags, else its variables in `environ` (default: os.environ)."""
+    read_environment(args, environ)
     return Settings(
         host=args.host,
         port=args.port,
@@ -267,6 +318,11 @@ def record(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        read_environment(args)
+    except BadVariable as error:
+        print(f"mockserver {args.command}: error: {error}", file=sys.stderr)
+        return 2
     if args.command == "validate":
         return validate(args.directory)
     if args.command == "record":
