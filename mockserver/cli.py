@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mockserver.logs import logging_config
 from mockserver.scenarios.loader import ScenarioError, load_directory
 from mockserver.scenarios.model import ScenarioSet
-from mockserver.logs import logging_config
 from mockserver.settings import ERROR_FORMATS, LOG_FORMATS, Settings, default_scenarios_dir
 
 ENV_PREFIX = "MOCKSERVER_"
@@ -97,13 +97,25 @@ def _error_format(text: str) -> str:
     return text
 
 
-_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2, "g": 1024**3, "gb": 1024**3, "gib": 1024**3}
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1024,
+    "kb": 1024,
+    "kib": 1024,
+    "m": 1024**2,
+    "mb": 1024**2,
+    "mib": 1024**2,
+    "g": 1024**3,
+    "gb": 1024**3,
+    "gib": 1024**3,
+}
 
 
 def _size(text: str) -> int:
     """`100MB`, `1.5 GB`, `512k` or plain bytes; units are powers of 1024, as in nginx."""
     number = text.strip().lower().rstrip("bikmg ")
-    unit = text.strip().lower()[len(number):].strip()
+    unit = text.strip().lower()[len(number) :].strip()
     if unit not in _SIZE_UNITS:
         raise ValueError(text)
     amount = float(number) * _SIZE_UNITS[unit]
@@ -160,7 +172,9 @@ def _switch(parser: argparse.ArgumentParser, flag: str, default: bool, help: str
         default=argparse.SUPPRESS,
         help=f"{help} [env: {env}=true|false] (default: {shown})",
     )
-    switch.add_argument(f"--no-{name}", dest=dest, action="store_false", default=argparse.SUPPRESS, help=f"turn {flag} off")
+    switch.add_argument(
+        f"--no-{name}", dest=dest, action="store_false", default=argparse.SUPPRESS, help=f"turn {flag} off"
+    )
 
 
 def _option(
@@ -203,35 +217,120 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockserver", description="A mock Agno AgentOS team-run server.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve the scenarios", description="Serve POST /teams/{team_id}/runs from YAML scenarios.")
+    serve = commands.add_parser(
+        "serve", help="serve the scenarios", description="Serve POST /teams/{team_id}/runs from YAML scenarios."
+    )
     _option(serve, "--host", str, "127.0.0.1", "address to bind", expects="a host name or IP address")
     _option(serve, "--port", _port, 7777, "port to bind (7777 is AgentOS's)", expects="a port number from 0 to 65535")
     _option(serve, "--scenarios", Path, default_scenarios_dir(), "directory of scenario files", expects="a directory")
     _option(serve, "--speed", _speed, 1.0, "delay factor: 2 = twice as fast, 0 = no delays", expects="a number >= 0")
     _option(serve, "--seed", int, 0, "seed of the random data (Faker, jitter)", expects="a whole number")
-    _option(serve, "--security-key", str, None, "require Authorization: Bearer KEY", expects="a string", also_env="OS_SECURITY_KEY")
-    _option(serve, "--error-format", _error_format, "documented", "error bodies: documented ({detail, error_code}) or agentos (3.1.10's exact bytes)", expects="documented or agentos")
-    _option(serve, "--max-upload-size", _size, "100MB", "largest accepted file; a bigger one gets 413", expects="a size such as 100MB, 1.5GB, 512KB or bytes")
-    _option(serve, "--max-files", _positive, 1000, "most files in one request; more get 413", expects="a whole number >= 1")
-    _option(serve, "--max-echo-size", _size, "1MB", "bytes of each file echoed back as content in stream=false answers", expects="a size such as 1MB, 64KB or bytes")
+    _option(
+        serve,
+        "--security-key",
+        str,
+        None,
+        "require Authorization: Bearer KEY",
+        expects="a string",
+        also_env="OS_SECURITY_KEY",
+    )
+    _option(
+        serve,
+        "--error-format",
+        _error_format,
+        "documented",
+        "error bodies: documented ({detail, error_code}) or agentos (3.1.10's exact bytes)",
+        expects="documented or agentos",
+    )
+    _option(
+        serve,
+        "--max-upload-size",
+        _size,
+        "100MB",
+        "largest accepted file; a bigger one gets 413",
+        expects="a size such as 100MB, 1.5GB, 512KB or bytes",
+    )
+    _option(
+        serve, "--max-files", _positive, 1000, "most files in one request; more get 413", expects="a whole number >= 1"
+    )
+    _option(
+        serve,
+        "--max-echo-size",
+        _size,
+        "1MB",
+        "bytes of each file echoed back as content in stream=false answers",
+        expects="a size such as 1MB, 64KB or bytes",
+    )
 
-    record = commands.add_parser("record", help="record a real AgentOS team run as a scenario file", description="Post a message to a real AgentOS and write the streamed run as a scenario that replays it with its original timing.")
+    record = commands.add_parser(
+        "record",
+        help="record a real AgentOS team run as a scenario file",
+        description="Post a message to a real AgentOS and write the streamed run as a scenario"
+        " that replays it with its original timing.",
+    )
     record.add_argument("url", help="the real AgentOS, e.g. http://localhost:7777")
     record.add_argument("--team", required=True, help="team id to run")
     record.add_argument("--message", required=True, help="the message to send")
     record.add_argument("--out", type=Path, required=True, help="scenario file to write")
     record.add_argument("--name", default="recorded", help="scenario name (default: recorded)")
-    _option(record, "--security-key", str, None, "bearer token for the real server", expects="a string", env=["OS_SECURITY_KEY"])
+    _option(
+        record,
+        "--security-key",
+        str,
+        None,
+        "bearer token for the real server",
+        expects="a string",
+        env=["OS_SECURITY_KEY"],
+    )
 
-    _option(serve, "--cors-origins", _origins, None, "comma-separated browser origins allowed to call the mock; default: any http://localhost:PORT or http://127.0.0.1:PORT", expects="origins like http://localhost:3000,https://app.example.com (or *)")
-    _option(serve, "--max-sessions", _positive, 1000, "sessions kept in memory; the least recently used are dropped past this", expects="a whole number >= 1")
-    _switch(serve, "--reload", True, "reload the scenarios folder when a file in it changes (polls, so Docker Desktop bind mounts work)")
-    _option(serve, "--reload-interval", _interval, 0.5, "seconds between two looks at the scenarios folder", expects="a number of seconds > 0")
-    _option(serve, "--log-format", _log_format, "text", "log lines as text or json (one object a line)", expects="text or json")
+    _option(
+        serve,
+        "--cors-origins",
+        _origins,
+        None,
+        "comma-separated browser origins allowed to call the mock; default: any http://localhost:PORT or http://127.0.0.1:PORT",
+        expects="origins like http://localhost:3000,https://app.example.com (or *)",
+    )
+    _option(
+        serve,
+        "--max-sessions",
+        _positive,
+        1000,
+        "sessions kept in memory; the least recently used are dropped past this",
+        expects="a whole number >= 1",
+    )
+    _switch(
+        serve,
+        "--reload",
+        True,
+        "reload the scenarios folder when a file in it changes (polls, so Docker Desktop bind mounts work)",
+    )
+    _option(
+        serve,
+        "--reload-interval",
+        _interval,
+        0.5,
+        "seconds between two looks at the scenarios folder",
+        expects="a number of seconds > 0",
+    )
+    _option(
+        serve,
+        "--log-format",
+        _log_format,
+        "text",
+        "log lines as text or json (one object a line)",
+        expects="text or json",
+    )
     _switch(serve, "--access-log", True, "log requests the run lines do not cover (failures, other endpoints)")
 
     validate = commands.add_parser("validate", help="check scenario files and list every problem")
-    validate.add_argument("directory", nargs="?", type=Path, default=default_scenarios_dir(), help="directory of scenario files (default: the shipped scenarios)")
+    validate.add_argument(
+        "directory",
+        nargs="?",
+        type=Path,
+        default=default_scenarios_dir(),
+        help="directory of scenario files (default: the shipped scenarios)",
+    )
     return parser
 
 
@@ -296,9 +395,9 @@ def validate(directory: Path) -> int:
 
 
 def record(args: argparse.Namespace) -> int:
-    from mockserver.scenarios.loader import load_text
     from mockserver.recording import record as record_run
     from mockserver.recording import scenario_document, to_yaml
+    from mockserver.scenarios.loader import load_text
 
     headers = {"Authorization": f"Bearer {args.security_key}"} if args.security_key else {}
     try:

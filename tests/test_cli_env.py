@@ -28,7 +28,14 @@ def test_every_serve_option_names_its_environment_variable_in_help() -> None:
         env = "MOCKSERVER_" + flags[0][2:].replace("-", "_").upper()
         assert env in (action.help or ""), f"{flags[0]} does not name {env}"
     help_text = " ".join(parser.format_help().split())
-    for shown in ("--reload", "--no-reload", "MOCKSERVER_RELOAD=true|false", "--log-format", "MOCKSERVER_LOG_FORMAT", "MOCKSERVER_RELOAD_INTERVAL"):
+    for shown in (
+        "--reload",
+        "--no-reload",
+        "MOCKSERVER_RELOAD=true|false",
+        "--log-format",
+        "MOCKSERVER_LOG_FORMAT",
+        "MOCKSERVER_RELOAD_INTERVAL",
+    ):
         assert shown in help_text
 
 
@@ -56,7 +63,11 @@ def test_variables_set_the_new_options_and_flags_win(monkeypatch: pytest.MonkeyP
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
-        ("MOCKSERVER_RELOAD", "maybe", "MOCKSERVER_RELOAD='maybe': expected one of 1, true, yes, on, 0, false, no, off"),
+        (
+            "MOCKSERVER_RELOAD",
+            "maybe",
+            "MOCKSERVER_RELOAD='maybe': expected one of 1, true, yes, on, 0, false, no, off",
+        ),
         ("MOCKSERVER_LOG_FORMAT", "xml", "MOCKSERVER_LOG_FORMAT='xml': expected text or json"),
         ("MOCKSERVER_RELOAD_INTERVAL", "0", "MOCKSERVER_RELOAD_INTERVAL='0': expected a number of seconds > 0"),
     ],
@@ -79,7 +90,11 @@ def test_a_bad_flag_says_what_is_expected(capsys: pytest.CaptureFixture[str]) ->
 
 def mockserver(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mockserver", *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=30
+        [sys.executable, "-m", "mockserver", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=30,
     )
 
 
@@ -104,7 +119,11 @@ def test_a_command_that_does_not_use_a_bad_variable_works() -> None:
     ("variable", "value", "expected"),
     [
         ("MOCKSERVER_PORT", "abc", "MOCKSERVER_PORT='abc': expected a port number from 0 to 65535"),
-        ("MOCKSERVER_RELOAD", "maybe", "MOCKSERVER_RELOAD='maybe': expected one of 1, true, yes, on, 0, false, no, off"),
+        (
+            "MOCKSERVER_RELOAD",
+            "maybe",
+            "MOCKSERVER_RELOAD='maybe': expected one of 1, true, yes, on, 0, false, no, off",
+        ),
     ],
 )
 def test_serve_with_a_bad_variable_exits_2_naming_it(variable: str, value: str, expected: str) -> None:
