@@ -156,10 +156,15 @@ def _boolean(text: str) -> bool:
     raise ValueError(text)
 
 
+def _env_name(flag: str) -> str:
+    """`--max-files` reads `MOCKSERVER_MAX_FILES`."""
+    return ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper()
+
+
 def _switch(parser: argparse.ArgumentParser, flag: str, default: bool, help: str) -> None:
     """Add `--flag` and `--no-flag`; without either, `MOCKSERVER_FLAG` (true/false) or `default` decides."""
     name = flag.lstrip("-")
-    env = ENV_PREFIX + name.replace("-", "_").upper()
+    env = _env_name(flag)
     dest = name.replace("-", "_")
     expects = f"one of {', '.join(TRUE_WORDS + FALSE_WORDS)}"
     _variables(parser).append(Variable(dest, (env,), _boolean, default, expects))
@@ -188,8 +193,9 @@ def _option(
     also_env: str | None = None,
     env: Sequence[str] | None = None,
 ) -> None:
-    """Add `--flag`; without it, `MOCKSERVER_FLAG` (then `also_env`), or the variables `env` instead, or `default`."""
-    names = tuple(env) if env is not None else (ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper(),)
+    """Add `--flag`; without it, the first set variable of `env` (default: `MOCKSERVER_FLAG`), then
+    `also_env`, gives the value, else `default`."""
+    names = tuple(env) if env is not None else (_env_name(flag),)
     names += (also_env,) if also_env else ()
 
     def checked(text: str) -> Any:
