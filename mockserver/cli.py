@@ -1,7 +1,9 @@
 """`mockserver serve` and `mockserver validate`: a thin layer that builds Settings and runs.
 
 Every option of `serve` can also come from an environment variable (`MOCKSERVER_PORT=8000`);
-a flag on the command line wins over the variable.
+a flag on the command line wins over the variable. As with click's `auto_envvar_prefix`, the
+variables are read after parsing, and only those of the command that runs: building the parser
+or printing `--help` reads none, so a bad `MOCKSERVER_PORT` fails `serve` and nothing else.
 """
 
 from __future__ import annotations
@@ -11,19 +13,68 @@ import logging
 import logging.config
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mockserver.logs import logging_config
 from mockserver.scenarios.loader import ScenarioError, load_directory
 from mockserver.scenarios.model import ScenarioSet
-from mockserver.logs import logging_config
 from mockserver.settings import ERROR_FORMATS, LOG_FORMATS, Settings, default_scenarios_dir
 
 ENV_PREFIX = "MOCKSERVER_"
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
+VARIABLES = "_variables"  # the parsed namespace's list of the chosen command's Variables
 logger = logging.getLogger("mockserver")
+
+
+class BadVariable(ValueError):
+    """An environment variable holds a value its option does not accept."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    """An option that, when its flag is not given, comes from the first set variable of `names`, else `default`."""
+
+    dest: str
+    names: tuple[str, ...]
+    convert: Callable[[str], Any]
+    default: Any
+    expects: str
+
+    def value(self, environ: Mapping[str, str]) -> Any:
+        for name in self.names:
+            raw = environ.get(name)
+            if raw:  # an empty variable counts as unset, as in a compose file's `KEY:`
+                try:
+                    return self.convert(raw)
+                except ValueError:
+                    raise BadVariable(f"{name}={raw!r}: expected {self.expects}") from None
+        # argparse converts a string default with the option's type; do the same.
+        return self.convert(self.default) if isinstance(self.default, str) else self.default
+
+
+def _variables(parser: argparse.ArgumentParser) -> list[Variable]:
+    """The Variables of `parser`'s command, kept as a parser default so the parsed namespace carries them."""
+    variables: list[Variable] | None = parser.get_default(VARIABLES)
+    if variables is None:
+        variables = []
+        parser.set_defaults(**{VARIABLES: variables})
+    return variables
+
+
+def read_environment(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> argparse.Namespace:
+    """Fill each option of the parsed command not given as a flag from its variable or its default.
+
+    Raises BadVariable for a variable that does not convert; a given flag wins, so its variable is not read.
+    """
+    environ = os.environ if environ is None else environ
+    for variable in getattr(args, VARIABLES, ()):
+        if not hasattr(args, variable.dest):
+            setattr(args, variable.dest, variable.value(environ))
+    return args
 
 
 def _speed(text: str) -> float:
@@ -46,13 +97,25 @@ def _error_format(text: str) -> str:
     return text
 
 
-_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2, "g": 1024**3, "gb": 1024**3, "gib": 1024**3}
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1024,
+    "kb": 1024,
+    "kib": 1024,
+    "m": 1024**2,
+    "mb": 1024**2,
+    "mib": 1024**2,
+    "g": 1024**3,
+    "gb": 1024**3,
+    "gib": 1024**3,
+}
 
 
 def _size(text: str) -> int:
     """`100MB`, `1.5 GB`, `512k` or plain bytes; units are powers of 1024, as in nginx."""
     number = text.strip().lower().rstrip("bikmg ")
-    unit = text.strip().lower()[len(number):].strip()
+    unit = text.strip().lower()[len(number) :].strip()
     if unit not in _SIZE_UNITS:
         raise ValueError(text)
     amount = float(number) * _SIZE_UNITS[unit]
@@ -93,22 +156,30 @@ def _boolean(text: str) -> bool:
     raise ValueError(text)
 
 
+def _env_name(flag: str) -> str:
+    """`--max-files` reads `MOCKSERVER_MAX_FILES`."""
+    return ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper()
+
+
 def _switch(parser: argparse.ArgumentParser, flag: str, default: bool, help: str) -> None:
-    """Add `--flag` and `--no-flag`, defaulting to `MOCKSERVER_FLAG` (true/false) when that is set."""
+    """Add `--flag` and `--no-flag`; without either, `MOCKSERVER_FLAG` (true/false) or `default` decides."""
     name = flag.lstrip("-")
-    env = ENV_PREFIX + name.replace("-", "_").upper()
-    raw = os.environ.get(env)
-    if raw is not None and raw != "":
-        try:
-            default = _boolean(raw)
-        except ValueError:
-            parser.error(f"{env}={raw!r}: expected one of {', '.join(TRUE_WORDS + FALSE_WORDS)}")
+    env = _env_name(flag)
     dest = name.replace("-", "_")
+    expects = f"one of {', '.join(TRUE_WORDS + FALSE_WORDS)}"
+    _variables(parser).append(Variable(dest, (env,), _boolean, default, expects))
     switch = parser.add_mutually_exclusive_group()
     shown = "on" if default else "off"
-    switch.add_argument(flag, dest=dest, action="store_true", help=f"{help} [env: {env}=true|false] (default: {shown})")
-    switch.add_argument(f"--no-{name}", dest=dest, action="store_false", help=f"turn {flag} off")
-    parser.set_defaults(**{dest: default})
+    switch.add_argument(
+        flag,
+        dest=dest,
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help=f"{help} [env: {env}=true|false] (default: {shown})",
+    )
+    switch.add_argument(
+        f"--no-{name}", dest=dest, action="store_false", default=argparse.SUPPRESS, help=f"turn {flag} off"
+    )
 
 
 def _option(
@@ -120,18 +191,12 @@ def _option(
     *,
     expects: str,
     also_env: str | None = None,
+    env: Sequence[str] | None = None,
 ) -> None:
-    """Add `--flag`, defaulting to `MOCKSERVER_FLAG` (or `also_env`) when that is set."""
-    env = ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper()
-    names = [env] + ([also_env] if also_env else [])
-    for name in names:
-        raw = os.environ.get(name)
-        if raw is not None and raw != "":
-            try:
-                default = convert(raw)
-            except ValueError:
-                parser.error(f"{name}={raw!r}: expected {expects}")
-            break
+    """Add `--flag`; without it, the first set variable of `env` (default: `MOCKSERVER_FLAG`), then
+    `also_env`, gives the value, else `default`."""
+    names = tuple(env) if env is not None else (_env_name(flag),)
+    names += (also_env,) if also_env else ()
 
     def checked(text: str) -> Any:
         try:
@@ -140,7 +205,11 @@ def _option(
             raise argparse.ArgumentTypeError(f"{text!r}: expected {expects}") from None
 
     shown = " or ".join(names)
-    parser.add_argument(flag, type=checked, default=default, help=f"{help} [env: {shown}] (default: {default})")
+    # SUPPRESS: an option not given stays out of the namespace, so read_environment knows to fill it.
+    action = parser.add_argument(
+        flag, type=checked, default=argparse.SUPPRESS, help=f"{help} [env: {shown}] (default: {default})"
+    )
+    _variables(parser).append(Variable(action.dest, names, convert, default, expects))
 
 
 def _origins(text: str) -> tuple[str, ...]:
@@ -154,39 +223,126 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockserver", description="A mock Agno AgentOS team-run server.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve the scenarios", description="Serve POST /teams/{team_id}/runs from YAML scenarios.")
+    serve = commands.add_parser(
+        "serve", help="serve the scenarios", description="Serve POST /teams/{team_id}/runs from YAML scenarios."
+    )
     _option(serve, "--host", str, "127.0.0.1", "address to bind", expects="a host name or IP address")
     _option(serve, "--port", _port, 7777, "port to bind (7777 is AgentOS's)", expects="a port number from 0 to 65535")
     _option(serve, "--scenarios", Path, default_scenarios_dir(), "directory of scenario files", expects="a directory")
     _option(serve, "--speed", _speed, 1.0, "delay factor: 2 = twice as fast, 0 = no delays", expects="a number >= 0")
     _option(serve, "--seed", int, 0, "seed of the random data (Faker, jitter)", expects="a whole number")
-    _option(serve, "--security-key", str, None, "require Authorization: Bearer KEY", expects="a string", also_env="OS_SECURITY_KEY")
-    _option(serve, "--error-format", _error_format, "documented", "error bodies: documented ({detail, error_code}) or agentos (3.1.10's exact bytes)", expects="documented or agentos")
-    _option(serve, "--max-upload-size", _size, "100MB", "largest accepted file; a bigger one gets 413", expects="a size such as 100MB, 1.5GB, 512KB or bytes")
-    _option(serve, "--max-files", _positive, 1000, "most files in one request; more get 413", expects="a whole number >= 1")
-    _option(serve, "--max-echo-size", _size, "1MB", "bytes of each file echoed back as content in stream=false answers", expects="a size such as 1MB, 64KB or bytes")
+    _option(
+        serve,
+        "--security-key",
+        str,
+        None,
+        "require Authorization: Bearer KEY",
+        expects="a string",
+        also_env="OS_SECURITY_KEY",
+    )
+    _option(
+        serve,
+        "--error-format",
+        _error_format,
+        "documented",
+        "error bodies: documented ({detail, error_code}) or agentos (3.1.10's exact bytes)",
+        expects="documented or agentos",
+    )
+    _option(
+        serve,
+        "--max-upload-size",
+        _size,
+        "100MB",
+        "largest accepted file; a bigger one gets 413",
+        expects="a size such as 100MB, 1.5GB, 512KB or bytes",
+    )
+    _option(
+        serve, "--max-files", _positive, 1000, "most files in one request; more get 413", expects="a whole number >= 1"
+    )
+    _option(
+        serve,
+        "--max-echo-size",
+        _size,
+        "1MB",
+        "bytes of each file echoed back as content in stream=false answers",
+        expects="a size such as 1MB, 64KB or bytes",
+    )
 
-    record = commands.add_parser("record", help="record a real AgentOS team run as a scenario file", description="Post a message to a real AgentOS and write the streamed run as a scenario that replays it with its original timing.")
+    record = commands.add_parser(
+        "record",
+        help="record a real AgentOS team run as a scenario file",
+        description="Post a message to a real AgentOS and write the streamed run as a scenario"
+        " that replays it with its original timing.",
+    )
     record.add_argument("url", help="the real AgentOS, e.g. http://localhost:7777")
     record.add_argument("--team", required=True, help="team id to run")
     record.add_argument("--message", required=True, help="the message to send")
     record.add_argument("--out", type=Path, required=True, help="scenario file to write")
     record.add_argument("--name", default="recorded", help="scenario name (default: recorded)")
-    record.add_argument("--security-key", default=os.environ.get("OS_SECURITY_KEY"), help="bearer token for the real server [env: OS_SECURITY_KEY]")
+    _option(
+        record,
+        "--security-key",
+        str,
+        None,
+        "bearer token for the real server",
+        expects="a string",
+        env=["OS_SECURITY_KEY"],
+    )
 
-    _option(serve, "--cors-origins", _origins, None, "comma-separated browser origins allowed to call the mock; default: any http://localhost:PORT or http://127.0.0.1:PORT", expects="origins like http://localhost:3000,https://app.example.com (or *)")
-    _option(serve, "--max-sessions", _positive, 1000, "sessions kept in memory; the least recently used are dropped past this", expects="a whole number >= 1")
-    _switch(serve, "--reload", True, "reload the scenarios folder when a file in it changes (polls, so Docker Desktop bind mounts work)")
-    _option(serve, "--reload-interval", _interval, 0.5, "seconds between two looks at the scenarios folder", expects="a number of seconds > 0")
-    _option(serve, "--log-format", _log_format, "text", "log lines as text or json (one object a line)", expects="text or json")
+    _option(
+        serve,
+        "--cors-origins",
+        _origins,
+        None,
+        "comma-separated browser origins allowed to call the mock; default: any http://localhost:PORT or http://127.0.0.1:PORT",
+        expects="origins like http://localhost:3000,https://app.example.com (or *)",
+    )
+    _option(
+        serve,
+        "--max-sessions",
+        _positive,
+        1000,
+        "sessions kept in memory; the least recently used are dropped past this",
+        expects="a whole number >= 1",
+    )
+    _switch(
+        serve,
+        "--reload",
+        True,
+        "reload the scenarios folder when a file in it changes (polls, so Docker Desktop bind mounts work)",
+    )
+    _option(
+        serve,
+        "--reload-interval",
+        _interval,
+        0.5,
+        "seconds between two looks at the scenarios folder",
+        expects="a number of seconds > 0",
+    )
+    _option(
+        serve,
+        "--log-format",
+        _log_format,
+        "text",
+        "log lines as text or json (one object a line)",
+        expects="text or json",
+    )
     _switch(serve, "--access-log", True, "log requests the run lines do not cover (failures, other endpoints)")
 
     validate = commands.add_parser("validate", help="check scenario files and list every problem")
-    validate.add_argument("directory", nargs="?", type=Path, default=default_scenarios_dir(), help="directory of scenario files (default: the shipped scenarios)")
+    validate.add_argument(
+        "directory",
+        nargs="?",
+        type=Path,
+        default=default_scenarios_dir(),
+        help="directory of scenario files (default: the shipped scenarios)",
+    )
     return parser
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
+def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+    """The Settings of a parsed `serve`: its flags, else its variables in `environ` (default: os.environ)."""
+    read_environment(args, environ)
     return Settings(
         host=args.host,
         port=args.port,
@@ -245,9 +401,9 @@ def validate(directory: Path) -> int:
 
 
 def record(args: argparse.Namespace) -> int:
-    from mockserver.scenarios.loader import load_text
     from mockserver.recording import record as record_run
     from mockserver.recording import scenario_document, to_yaml
+    from mockserver.scenarios.loader import load_text
 
     headers = {"Authorization": f"Bearer {args.security_key}"} if args.security_key else {}
     try:
@@ -267,6 +423,11 @@ def record(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        read_environment(args)
+    except BadVariable as error:
+        print(f"mockserver {args.command}: error: {error}", file=sys.stderr)
+        return 2
     if args.command == "validate":
         return validate(args.directory)
     if args.command == "record":

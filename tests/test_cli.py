@@ -15,11 +15,25 @@ from tests.conftest import SHIPPED, free_port
 
 
 def test_every_serve_option_has_an_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {"HOST": "0.0.0.0", "PORT": "8080", "SPEED": "0", "SEED": "7", "ERROR_FORMAT": "agentos", "SCENARIOS": "/tmp/x"}.items():
+    for name, value in {
+        "HOST": "0.0.0.0",
+        "PORT": "8080",
+        "SPEED": "0",
+        "SEED": "7",
+        "ERROR_FORMAT": "agentos",
+        "SCENARIOS": "/tmp/x",
+    }.items():
         monkeypatch.setenv(f"MOCKSERVER_{name}", value)
     monkeypatch.setenv("OS_SECURITY_KEY", "k")
     settings = settings_from(build_parser().parse_args(["serve"]))
-    assert (settings.host, settings.port, settings.speed, settings.seed, settings.error_format, str(settings.scenarios)) == ("0.0.0.0", 8080, 0.0, 7, "agentos", "/tmp/x")
+    assert (
+        settings.host,
+        settings.port,
+        settings.speed,
+        settings.seed,
+        settings.error_format,
+        str(settings.scenarios),
+    ) == ("0.0.0.0", 8080, 0.0, 7, "agentos", "/tmp/x")
     assert settings.security_key == "k"
     assert settings_from(build_parser().parse_args(["serve", "--port", "9000"])).port == 9000
 
@@ -30,13 +44,22 @@ def test_help_names_the_variables() -> None:
         assert name in text
 
 
-@pytest.mark.parametrize(("args", "env", "message"), [
-    (["--speed", "-1"], {}, "'-1': expected a number >= 0"),
-    (["--error-format", "xml"], {}, "'xml': expected documented or agentos"),
-    ([], {"MOCKSERVER_PORT": "http"}, "MOCKSERVER_PORT='http': expected a port number"),
-])
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--speed", "-1"], {}, "'-1': expected a number >= 0"),
+        (["--error-format", "xml"], {}, "'xml': expected documented or agentos"),
+        ([], {"MOCKSERVER_PORT": "http"}, "MOCKSERVER_PORT='http': expected a port number"),
+    ],
+)
 def test_bad_values_are_named(args: list[str], env: dict[str, str], message: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "mockserver", "serve", *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=30,
+    )
     assert result.returncode == 2 and message in result.stderr
 
 
@@ -44,7 +67,9 @@ def test_serve_prints_its_url_and_teams_then_serves() -> None:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--speed", "0", "--scenarios", str(SHIPPED)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         first = process.stdout.readline()  # type: ignore[union-attr]
