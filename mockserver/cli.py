@@ -267,6 +267,30 @@ def build_parser() -> argparse.ArgumentParser:
         "bytes of each file echoed back as content in stream=false answers",
         expects="a size such as 1MB, 64KB or bytes",
     )
+    _option(
+        serve,
+        "--agui-default",
+        str,
+        None,
+        "team POST /agui runs when forwardedProps names none (default: the only team, if there is one)",
+        expects="a team id",
+    )
+    _option(
+        serve,
+        "--chat-default",
+        str,
+        None,
+        "team POST /api/chat runs without ?team= (default: the only team, if there is one)",
+        expects="a team id",
+    )
+    _option(
+        serve,
+        "--max-json-size",
+        _size,
+        "10MB",
+        "largest JSON request body (AG-UI, AI SDK chat); a bigger one gets 413",
+        expects="a size such as 10MB, 512KB or bytes",
+    )
 
     record = commands.add_parser(
         "record",
@@ -360,6 +384,9 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         reload_interval=args.reload_interval,
         log_format=args.log_format,
         access_log=args.access_log,
+        agui_default=args.agui_default or None,
+        chat_default=args.chat_default or None,
+        max_json_size=args.max_json_size,
     )
 
 

@@ -13,15 +13,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver.agentos.expand import build_plan
-from mockserver.agentos.media import agno_media, echo, parse_files_metadata, receive, template_files
+from mockserver.agentos.media import Received, agno_media, echo, parse_files_metadata, receive, template_files
 from mockserver.http.errors import ApiError
 from mockserver.http.forms import read_form, run_form
 from mockserver.run.delivery import PLAIN
 from mockserver.run.faults import deliver, select_fault
 from mockserver.run.pipeline import RunResponse
 from mockserver.run.plan import RunContext
+from mockserver.scenarios.model import Team
 from mockserver.scenarios.selection import select_scenario
 from mockserver.state import AppState
+from mockserver.wire.encoder import Encoder
 from mockserver.wire.run_output import TeamRunOutputJSON
 from mockserver.wire.sse import AgentOSEvents
 
@@ -58,14 +60,46 @@ async def _create_team_run(request: Request) -> Response:
         raise ApiError(404, "Team not found")
     state.sessions.check_writable(form.session_id, form.user_id)
     received = receive(form.files, files_metadata)
+    encoder = AgentOSEvents() if form.stream else TeamRunOutputJSON()
+    return start_run(
+        request,
+        team,
+        form.message,
+        encoder,
+        session_id=form.session_id,
+        user_id=form.user_id,
+        stream=form.stream,
+        received=received,
+    )
+
+
+def start_run(
+    request: Request,
+    team: Team,
+    message: str,
+    encoder: Encoder,
+    *,
+    session_id: str | None,
+    run_id: str | None = None,
+    user_id: str | None = None,
+    stream: bool = True,
+    received: Received | None = None,
+) -> Response:
+    """A run of `team` for `message`, chosen, planned, faulted and handed to the pipeline.
+
+    Every surface (the AgentOS form, AG-UI, the AI SDK chat) comes through here with its own
+    encoder, so the scenario, its timing and its faults are the same whoever asks.
+    """
+    state: AppState = request.app.state.mock
+    received = received or Received()
     speed = request_speed(request, state.settings.speed)
     context = RunContext(
         team=team,
-        scenario=select_scenario(team, form.message),
-        message=form.message,
-        session_id=form.session_id or str(uuid.uuid4()),
-        run_id=str(uuid.uuid4()),
-        user_id=form.user_id,
+        scenario=select_scenario(team, message),
+        message=message,
+        session_id=session_id or str(uuid.uuid4()),
+        run_id=run_id or str(uuid.uuid4()),
+        user_id=user_id,
         files=template_files(received),
         media=agno_media(received),
         uploads=tuple(echo(received)),
@@ -75,8 +109,7 @@ async def _create_team_run(request: Request) -> Response:
     fault = select_fault(state, context)
     if fault is not None:
         plan, delivery = deliver(fault, plan, speed=speed, error_format=state.settings.error_format)
-    encoder = AgentOSEvents() if form.stream else TeamRunOutputJSON()
-    return RunResponse(state, plan, delivery, encoder, stream=form.stream)  # type: ignore[return-value]
+    return RunResponse(state, plan, delivery, encoder, stream=stream)  # type: ignore[return-value]
 
 
 async def cancel_team_run(request: Request) -> Response:
