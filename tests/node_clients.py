@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,6 +18,8 @@ def node_script(script: str, *args: str, timeout: float = 60) -> dict[str, Any]:
     """Run `tests/node/SCRIPT ARGS...` and return the one JSON line it prints."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Node.js and npm are missing: .ci/run installs them")
         pytest.skip("Node.js and npm are needed for the JavaScript client tests (.ci/run installs them)")
     lock = NODE_DIR / "package-lock.json"
     stamp = NODE_DIR / "node_modules" / ".package-lock.json"
