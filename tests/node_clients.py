@@ -14,8 +14,8 @@ import pytest
 NODE_DIR = Path(__file__).resolve().parent / "node"
 
 
-def node_script(script: str, *args: str, timeout: float = 60) -> dict[str, Any]:
-    """Run `tests/node/SCRIPT ARGS...` and return the one JSON line it prints."""
+def installed() -> str:
+    """The path of `node`, once the pinned packages are in tests/node/node_modules."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         if os.environ.get("CI") == "true":
@@ -27,6 +27,29 @@ def node_script(script: str, *args: str, timeout: float = 60) -> dict[str, Any]:
         subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, capture_output=True, timeout=600
         )
+    return node
+
+
+def bundle(entry: str) -> Path:
+    """`tests/node/ENTRY` bundled for a browser by esbuild, as `tests/node/build/NAME.js`."""
+    installed()
+    out = NODE_DIR / "build" / f"{Path(entry).stem}.js"
+    command = [
+        str(NODE_DIR / "node_modules" / ".bin" / "esbuild"),
+        entry,
+        "--bundle",
+        "--format=esm",
+        "--log-level=warning",
+        f"--outfile={out}",
+    ]
+    done = subprocess.run(command, cwd=NODE_DIR, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def node_script(script: str, *args: str, timeout: float = 60) -> dict[str, Any]:
+    """Run `tests/node/SCRIPT ARGS...` and return the one JSON line it prints."""
+    node = installed()
     done = subprocess.run([node, script, *args], cwd=NODE_DIR, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])

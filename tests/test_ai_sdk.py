@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -11,7 +15,8 @@ import pytest
 
 from mockserver.settings import Settings
 from tests.conftest import SHIPPED, TEST_SCENARIOS, run_server
-from tests.node_clients import node_script
+from tests.node_clients import NODE_DIR, bundle, node_script
+from tests.test_browser import CHROMIUM, FLAGS, _require_browser, sync_playwright
 
 
 def chat(message: str, chat_id: str = "chat-1") -> dict[str, Any]:
@@ -169,3 +174,50 @@ def test_ai_sdk_transport_from_node_assembles_tool_parts(shipped_url: str) -> No
 def test_ai_sdk_transport_from_node_reports_the_run_error(shipped_url: str) -> None:
     result = node_script("ai_sdk.mjs", f"{shipped_url}/teams/error-midstream/chat")
     assert result["error"] == "Model provider error: the upstream model returned 500 (overloaded)"
+
+
+# -- in a browser ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chat_page_origin() -> Iterator[str]:
+    """tests/node (the page and its bundle) served from its own loopback origin."""
+    bundle("ai_sdk_page.mjs")
+    handler = functools.partial(_QuietHandler, directory=str(NODE_DIR))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_ai_sdk_in_headless_chromium_shows_the_answer_streaming_in(chat_page_origin: str) -> None:
+    _require_browser()
+    assert sync_playwright is not None
+    with run_server(Settings(scenarios=TEST_SCENARIOS, speed=1)) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{chat_page_origin}/ai_sdk_page.html?api={url}/teams/timing-team/chat&message=go")
+            page.wait_for_function("window.__chat && window.__chat.done", timeout=15000)
+            chat = page.evaluate("window.__chat")
+            shown = page.text_content("#answer")
+        finally:
+            browser.close()
+    assert chat["error"] is None
+    assert shown == "one two three four five six seven eight nine ten"
+    texts = [snapshot["text"] for snapshot in chat["shown"]]
+    partial = [text for text in texts if text and text != shown]
+    assert len(set(partial)) >= 5  # the words appeared one after another, not all at once
+    assert all(shown.startswith(text) for text in texts)
+    first, last = chat["shown"][0]["at"], chat["shown"][-1]["at"]
+    assert last - first >= 400  # milliseconds: the scenario's 50 ms per word, as written
