@@ -1,4 +1,7 @@
-"""YAML read with the line of every mapping key and list item, for error messages."""
+"""YAML read with the line of every mapping key and list item, for error messages.
+
+Every YAML error becomes one `SourceError` at a line, which the loader turns into a problem.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +24,11 @@ class LineList(list):
     item_lines: list[int]
 
 
-class DuplicateKey(Exception):
-    def __init__(self, key: Any, line: int) -> None:
-        super().__init__(f"duplicate key {key!r}")
-        self.key = key
+class SourceError(Exception):
+    """Why a file's text cannot be read, and at which line (1-based)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
         self.line = line
 
 
@@ -36,10 +40,11 @@ class _Loader(yaml.SafeLoader):
         mapping.key_lines = {}
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
+            key_line = key_node.start_mark.line + 1
             if key in mapping:
-                raise DuplicateKey(key, key_node.start_mark.line + 1)
+                raise SourceError(key_line, f"duplicate key {key!r}; each key may appear once in a mapping")
             mapping[key] = self.construct_object(value_node, deep=True)
-            mapping.key_lines[key] = key_node.start_mark.line + 1
+            mapping.key_lines[key] = key_line
         return mapping
 
     def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:  # type: ignore[override]
@@ -54,8 +59,14 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
 
 
 def parse(text: str) -> Any:
-    """Parse YAML into LineDict/LineList; raises yaml.YAMLError or DuplicateKey."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    """Parse YAML into LineDict/LineList; raises SourceError and nothing else."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        raise SourceError(mark.line + 1 if mark else 1, f"not valid YAML: {error.problem or error}") from None
+    except yaml.YAMLError as error:
+        raise SourceError(1, f"not valid YAML: {error}") from None
 
 
 def line_of(container: Any, key: Any, default: int = 1) -> int:
