@@ -1,22 +1,29 @@
 """Scenario files in, a ScenarioSet out: files → documents → teams, every problem collected.
 
 Each problem reads `file:line: what is wrong; what was expected`, so `mockserver validate`
-can list them all at once.
+can list them all at once. Nothing a file holds makes loading raise anything but
+ScenarioError: a file that cannot be read is one more problem.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
+from mockserver.scenarios.limits import DEFAULT_LIMITS, Limits
 from mockserver.scenarios.model import ScenarioSet, Team
 from mockserver.scenarios.problems import Problem, ScenarioError
 from mockserver.scenarios.readers.faults import check_reach
 from mockserver.scenarios.readers.fields import Reader, parse_duration, parse_pace
 from mockserver.scenarios.readers.team import FORMAT_VERSION, read_file
-from mockserver.scenarios.yamlsource import SourceError, line_of, parse
+from mockserver.scenarios.templates import human_size
+from mockserver.scenarios.yamlsource import SourceError, decode, line_of, parse
 
 __all__ = [
     "FORMAT_VERSION",
+    "Limits",
     "Problem",
     "ScenarioError",
     "load_directory",
@@ -26,7 +33,7 @@ __all__ = [
 ]
 
 
-def load_directory(directory: Path | str) -> ScenarioSet:
+def load_directory(directory: Path | str, limits: Limits = DEFAULT_LIMITS) -> ScenarioSet:
     """Every `*.yaml`/`*.yml` file below `directory`, or ScenarioError naming each problem."""
     root = Path(directory)
     if not root.is_dir():
@@ -37,7 +44,7 @@ def load_directory(directory: Path | str) -> ScenarioSet:
     teams: dict[str, Team] = {}
     problems: list[Problem] = []
     for path in files:
-        team, line, file_problems = _load(str(path), path.read_text(encoding="utf-8"))
+        team, line, file_problems = _load(str(path), partial(_file_text, path, limits), limits)
         problems.extend(file_problems)
         if team is None:
             continue
@@ -53,21 +60,46 @@ def load_directory(directory: Path | str) -> ScenarioSet:
     return ScenarioSet(teams=teams, directory=str(root))
 
 
-def load_text(text: str, name: str = "<string>") -> Team:
+def load_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Team:
     """One scenario file's text as a Team; for tests and tools."""
-    team, _, problems = _load(name, text)
+    team, _, problems = _load(name, partial(_sized, text, limits), limits)
     if problems or team is None:
         raise ScenarioError(problems)
     return team
 
 
-def _load(name: str, text: str) -> tuple[Team | None, int, list[Problem]]:
+def _load(name: str, read: Callable[[], str], limits: Limits) -> tuple[Team | None, int, list[Problem]]:
     """The team of one file (None if it has problems), the line of its team id, and its problems."""
     reader = Reader(name)
     try:
-        document = parse(text)
+        document = parse(read(), limits)
+        team = read_file(reader, document)
+        return team, line_of(document.get("team"), "id") if team else 1, reader.problems
     except SourceError as error:
         reader.problem(error.line, str(error))
-        return None, 1, reader.problems
-    team = read_file(reader, document)
-    return team, line_of(document.get("team"), "id") if team else 1, reader.problems
+    except OSError as error:
+        reader.problem(1, f"cannot read the file: {error.strerror or error}")
+    except Exception as error:  # noqa: BLE001 - one file, however odd, must not stop the others loading
+        reader.problem(1, f"the file could not be read ({type(error).__name__}: {error}); expected a scenario file")
+    return None, 1, reader.problems
+
+
+def _file_text(path: Path, limits: Limits) -> str:
+    """The file's text, reading no more than the size limit allows."""
+    with path.open("rb") as file:
+        data = file.read(limits.file_size + 1)
+        if len(data) > limits.file_size:
+            raise SourceError(1, _too_big(os.fstat(file.fileno()).st_size, limits))
+    return decode(data)
+
+
+def _sized(text: str, limits: Limits) -> str:
+    size = len(text.encode("utf-8", "replace"))
+    if size > limits.file_size:
+        raise SourceError(1, _too_big(size, limits))
+    return text
+
+
+def _too_big(size: int, limits: Limits) -> str:
+    limit = limits.file_size
+    return f"the file is {size:,} bytes; expected at most {limit:,} ({human_size(limit)}, the file-size limit)"

@@ -9,13 +9,13 @@ they start, so a running stream keeps the scenario it began with.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
-import anyio.to_thread
 
 from mockserver.scenarios.loader import ScenarioError, load_directory
 from mockserver.state import AppState
@@ -23,6 +23,8 @@ from mockserver.state import AppState
 logger = logging.getLogger("mockserver.scenarios.reload")
 
 Fingerprint = frozenset[tuple[str, int, int]]
+T = TypeVar("T")
+_POLL = 0.01
 
 
 def fingerprint(directory: Path) -> Fingerprint:
@@ -41,39 +43,61 @@ def fingerprint(directory: Path) -> Fingerprint:
     return frozenset(seen)
 
 
+async def in_daemon_thread(work: Callable[[], T]) -> T:
+    """`work()` in a daemon thread. Cancelling the wait abandons it; unlike anyio's worker
+    threads, a daemon thread does not keep the process alive, so a slow load never holds up
+    shutdown."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting task
+            outcome.append((False, error))
+
+    threading.Thread(target=run, name="mockserver-reload", daemon=True).start()
+    while not outcome:  # anyio gives a plain thread no portable way to wake a task: look every 10 ms
+        await anyio.sleep(_POLL)
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
+
+
 async def reload_once(state: AppState) -> bool:
     """Load the folder again; swap it in when it is good, else log why and keep the old set."""
-    directory = state.settings.scenarios
+    directory = shown = state.settings.scenarios
     try:
-        scenarios = await anyio.to_thread.run_sync(load_directory, directory)
+        scenarios = await in_daemon_thread(lambda: load_directory(directory))
     except ScenarioError as error:
         logger.error(
-            "reload failed: %d problem(s) in %s; still serving the last good scenarios",
-            len(error.problems),
-            directory,
+            "reload failed: %d problem(s) in %s; still serving the last good scenarios", len(error.problems), shown
         )
         for problem in error.problems:
             logger.error("  %s", problem)
         return False
-    except (OSError, UnicodeDecodeError) as error:
-        logger.error("reload failed: %s; still serving the last good scenarios", error)
+    except Exception:
+        logger.exception("reload failed in %s; still serving the last good scenarios", shown)
         return False
     state.scenarios = scenarios
-    teams = ", ".join(scenarios.teams)
-    logger.info("reloaded %s: %d team(s): %s", directory, len(scenarios.teams), teams)
+    logger.info("reloaded %s: %d team(s): %s", shown, len(scenarios.teams), ", ".join(scenarios.teams))
     return True
 
 
 async def watch(state: AppState, seen: Fingerprint) -> None:
-    """Reload whenever the folder's fingerprint is no longer `seen`; forever, until cancelled."""
+    """Reload whenever the folder's fingerprint is no longer `seen`; forever, until cancelled.
+    Nothing a reload meets ends the loop, so the next good edit is always picked up."""
     directory, interval = state.settings.scenarios, state.settings.reload_interval
     logger.info("watching %s for changes every %gs", directory, interval)
     while True:
         await anyio.sleep(interval)
-        current = await anyio.to_thread.run_sync(fingerprint, directory)
-        if current != seen:
-            seen = current
-            await reload_once(state)
+        try:
+            current = await in_daemon_thread(lambda: fingerprint(directory))
+            if current != seen:
+                seen = current
+                await reload_once(state)
+        except Exception:
+            logger.exception("looking for scenario changes failed; trying again in %gs", interval)
 
 
 @asynccontextmanager
