@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mockserver.scenarios.loader import ScenarioError, load_directory
+from mockserver.scenarios.loader import ScenarioError, load_directories
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.logs import logging_config
 from mockserver.settings import ERROR_FORMATS, LOG_FORMATS, Settings, default_scenarios_dir
@@ -157,7 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the scenarios", description="Serve POST /teams/{team_id}/runs from YAML scenarios.")
     _option(serve, "--host", str, "127.0.0.1", "address to bind", expects="a host name or IP address")
     _option(serve, "--port", _port, 7777, "port to bind (7777 is AgentOS's)", expects="a port number from 0 to 65535")
-    _option(serve, "--scenarios", Path, default_scenarios_dir(), "directory of scenario files", expects="a directory")
+    serve.add_argument(
+        "--scenarios",
+        type=Path,
+        action="append",
+        help=f"folder of scenario files; repeat it to serve several [env: MOCKSERVER_SCENARIOS, folders separated "
+        f"by {os.pathsep!r}] (default: {default_scenarios_dir()})",
+    )
     _option(serve, "--speed", _speed, 1.0, "delay factor: 2 = twice as fast, 0 = no delays", expects="a number >= 0")
     _option(serve, "--seed", int, 0, "seed of the random data (Faker, jitter)", expects="a whole number")
     _option(serve, "--security-key", str, None, "require Authorization: Bearer KEY", expects="a string", also_env="OS_SECURITY_KEY")
@@ -182,7 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
     _switch(serve, "--access-log", True, "log requests the run lines do not cover (failures, other endpoints)")
 
     validate = commands.add_parser("validate", help="check scenario files and list every problem")
-    validate.add_argument("directory", nargs="?", type=Path, default=default_scenarios_dir(), help="directory of scenario files (default: the shipped scenarios)")
+    validate.add_argument(
+        "directories",
+        nargs="*",
+        type=Path,
+        default=[default_scenarios_dir()],
+        help="folders of scenario files, checked as one set (default: the shipped scenarios)",
+    )
     return parser
 
 
@@ -190,7 +202,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(
         host=args.host,
         port=args.port,
-        scenarios=args.scenarios,
+        scenarios=scenario_folders(args.scenarios),
         speed=args.speed,
         seed=args.seed,
         security_key=args.security_key or None,
@@ -207,11 +219,19 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-def load_or_report(directory: Path) -> ScenarioSet | None:
+def scenario_folders(given: list[Path] | None) -> tuple[Path, ...]:
+    """The `--scenarios` folders, else those in MOCKSERVER_SCENARIOS, else the shipped ones."""
+    if given:
+        return tuple(given)
+    listed = os.environ.get(ENV_PREFIX + "SCENARIOS", "").split(os.pathsep)
+    return tuple(Path(folder) for folder in listed if folder) or (default_scenarios_dir(),)
+
+
+def load_or_report(directories: Sequence[Path]) -> ScenarioSet | None:
     try:
-        return load_directory(directory)
+        return load_directories(directories)
     except ScenarioError as error:
-        print(f"{len(error.problems)} problem(s) in {directory}:", file=sys.stderr)
+        print(f"{len(error.problems)} problem(s) in {_shown(directories)}:", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return None
@@ -227,7 +247,7 @@ def serve(settings: Settings) -> int:
         return 1
     app = create_app(settings, scenarios)
     url = f"http://{settings.host}:{settings.port}"
-    logger.info(f"mockserver on {url} with {len(scenarios.teams)} teams from {settings.scenarios}:")
+    logger.info(f"mockserver on {url} with {len(scenarios.teams)} teams from {_shown(settings.scenarios)}:")
     for team in scenarios.listed():
         names = ", ".join(s.name for s in team.scenarios)
         logger.info(f"  POST {url}/teams/{team.id}/runs  ({team.name}: {names})")
@@ -235,13 +255,17 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-def validate(directory: Path) -> int:
-    scenarios = load_or_report(directory)
+def validate(directories: Sequence[Path]) -> int:
+    scenarios = load_or_report(directories)
     if scenarios is None:
         return 1
     total = sum(len(t.scenarios) for t in scenarios.teams.values())
-    print(f"{directory}: {len(scenarios.teams)} teams, {total} scenarios, no problems")
+    print(f"{_shown(directories)}: {len(scenarios.teams)} teams, {total} scenarios, no problems")
     return 0
+
+
+def _shown(directories: Sequence[Path]) -> str:
+    return ", ".join(str(directory) for directory in directories)
 
 
 def record(args: argparse.Namespace) -> int:
@@ -268,7 +292,7 @@ def record(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "validate":
-        return validate(args.directory)
+        return validate(args.directories)
     if args.command == "record":
         return record(args)
     return serve(settings_from(args))

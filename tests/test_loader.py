@@ -72,7 +72,11 @@ def test_duplicate_team_ids_across_files(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text(GOOD)
     with pytest.raises(ScenarioError) as raised:
         load_directory(tmp_path)
-    assert f"{tmp_path / 'b.yaml'}:3: duplicate team id 't'; already defined in {tmp_path / 'a.yaml'}" == str(raised.value)
+    expected = (
+        f"{tmp_path / 'b.yaml'}:3: duplicate team id 't'; already defined at {tmp_path / 'a.yaml'}:3; "
+        "expected each team id once across all scenario folders"
+    )
+    assert str(raised.value) == expected
 
 
 def test_durations_and_paces() -> None:
@@ -109,3 +113,4 @@ def test_serve_refuses_an_invalid_directory(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text(GOOD.replace("version: 1", "version: x"))
     result = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--scenarios", str(tmp_path), "--port", "0"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 1 and "bad.yaml:1: version: expected 1" in result.stderr
+

@@ -115,16 +115,16 @@ def test_an_unexpected_error_in_a_reload_is_logged_and_watching_goes_on(
     folder: Path, url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.INFO, logger="mockserver")
-    real = reload.load_directory
+    real = reload.load_directories
     calls = []
 
-    def broken_once(directory: object) -> object:
-        calls.append(directory)
+    def broken_once(directories: object) -> object:
+        calls.append(directories)
         if len(calls) == 1:
             raise RuntimeError("a loader bug")
-        return real(directory)  # type: ignore[arg-type]
+        return real(directories)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(reload, "load_directory", broken_once)
+    monkeypatch.setattr(reload, "load_directories", broken_once)
     write(folder, "second", "second version")
     eventually(lambda: any("reload failed" in r.getMessage() and r.exc_info for r in caplog.records))
     assert answer(url) == "first version"
@@ -135,11 +135,11 @@ def test_an_unexpected_error_in_a_reload_is_logged_and_watching_goes_on(
 def test_shutdown_does_not_wait_for_a_reload_under_way(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started, release = threading.Event(), threading.Event()
 
-    def endless(directory: object) -> None:
+    def endless(directories: object) -> None:
         started.set()
         release.wait(60)
 
-    monkeypatch.setattr(reload, "load_directory", endless)
+    monkeypatch.setattr(reload, "load_directories", endless)
     try:
         with run_server(Settings(scenarios=folder, speed=0, reload=True, reload_interval=0.02)):
             write(folder, "second", "second version")
@@ -150,6 +150,21 @@ def test_shutdown_does_not_wait_for_a_reload_under_way(folder: Path, monkeypatch
         assert loading.daemon and loading.is_alive()  # left behind: it cannot hold the process up
     finally:
         release.set()
+
+
+def test_every_folder_is_watched(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    more = tmp_path_factory.mktemp("more")
+    write(more, "x", "from the second folder")
+    (more / "echo.yaml").rename(more / "more.yaml")
+    (more / "more.yaml").write_text((more / "more.yaml").read_text().replace("echo-team", "more-team"))
+    with run_server(Settings(scenarios=(folder, more), speed=0, reload=True, reload_interval=0.02)) as url:
+        def more_answer() -> str:
+            response = httpx.post(f"{url}/teams/more-team/runs", data={"message": "hi", "stream": "false"})
+            return response.json()["content"]
+
+        assert (answer(url), more_answer()) == ("first version", "from the second folder")
+        (more / "more.yaml").write_text((more / "more.yaml").read_text().replace("from the second folder", "edited"))
+        eventually(lambda: more_answer() == "edited")
 
 
 def test_a_running_stream_keeps_the_scenario_it_started_with(folder: Path, url: str, caplog: pytest.LogCaptureFixture) -> None:

@@ -1,4 +1,4 @@
-"""Scenario files in, a ScenarioSet out: files → documents → teams, every problem collected.
+"""Scenario folders in, a ScenarioSet out: files → documents → teams, every problem collected.
 
 Each problem reads `file:line: what is wrong; what was expected`, so `mockserver validate`
 can list them all at once. Nothing a file holds makes loading raise anything but
@@ -8,7 +8,7 @@ ScenarioError: a file that cannot be read is one more problem.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
@@ -26,6 +26,7 @@ __all__ = [
     "Limits",
     "Problem",
     "ScenarioError",
+    "load_directories",
     "load_directory",
     "load_text",
     "parse_duration",
@@ -35,29 +36,35 @@ __all__ = [
 
 def load_directory(directory: Path | str, limits: Limits = DEFAULT_LIMITS) -> ScenarioSet:
     """Every `*.yaml`/`*.yml` file below `directory`, or ScenarioError naming each problem."""
-    root = Path(directory)
-    if not root.is_dir():
-        raise ScenarioError([Problem(str(root), 0, "not a directory of scenario files")])
-    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-    if not files:
-        raise ScenarioError([Problem(str(root), 0, "no scenario files (*.yaml) found")])
-    teams: dict[str, Team] = {}
+    return load_directories([directory], limits)
+
+
+def load_directories(directories: Iterable[Path | str], limits: Limits = DEFAULT_LIMITS) -> ScenarioSet:
+    """The files of all `directories` as one set, in the order given; a team id may be defined
+    once across them all. An empty folder is fine as long as another one has files."""
+    roots = [Path(directory) for directory in directories]
     problems: list[Problem] = []
+    files = _scenario_files(roots, problems)
+    teams: dict[str, Team] = {}
+    origins: dict[str, str] = {}
     for path in files:
         team, line, file_problems = _load(str(path), partial(_file_text, path, limits), limits)
         problems.extend(file_problems)
         if team is None:
             continue
         if team.id in teams:
-            problems.append(
-                Problem(str(path), line, f"duplicate team id {team.id!r}; already defined in {teams[team.id].source}")
+            message = (
+                f"duplicate team id {team.id!r}; already defined at {origins[team.id]}; "
+                "expected each team id once across all scenario folders"
             )
+            problems.append(Problem(str(path), line, message))
             continue
         teams[team.id] = team
+        origins[team.id] = f"{path}:{line}"
     problems.extend(check_reach(teams))
     if problems:
         raise ScenarioError(problems)
-    return ScenarioSet(teams=teams, directory=str(root))
+    return ScenarioSet(teams=teams, directories=tuple(str(root) for root in roots))
 
 
 def load_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Team:
@@ -66,6 +73,24 @@ def load_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS
     if problems or team is None:
         raise ScenarioError(problems)
     return team
+
+
+def _scenario_files(roots: list[Path], problems: list[Problem]) -> list[Path]:
+    files: dict[Path, Path] = {}
+    for root in roots:
+        if not root.is_dir():
+            problems.append(Problem(str(root), 0, "not a directory of scenario files"))
+            continue
+        try:
+            found = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        except OSError as error:
+            problems.append(Problem(str(root), 0, f"cannot list the folder: {error}"))
+            continue
+        for path in found:
+            files.setdefault(path.resolve(), path)  # a folder given twice, or inside another, is read once
+    if not files and not problems:
+        problems.extend(Problem(str(root), 0, "no scenario files (*.yaml) found") for root in roots)
+    return list(files.values())
 
 
 def _load(name: str, read: Callable[[], str], limits: Limits) -> tuple[Team | None, int, list[Problem]]:

@@ -142,10 +142,10 @@ class Team:
 
 @dataclass(frozen=True)
 class ScenarioSet:
-    """Every team the server knows, loaded from one directory and replaced whole on reload."""
+    """Every team the server knows, loaded from its folders and replaced whole on reload."""
 
     teams: dict[str, Team]
-    directory: str = ""
+    directories: tuple[str, ...] = ()
 
     def listed(self) -> list[Team]:
         """The teams in the order a UI should offer them: those that answer first, the `error-*`

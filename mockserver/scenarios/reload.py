@@ -1,7 +1,7 @@
-"""Hot reload: the scenarios folder is polled, and a changed folder is loaded and swapped in whole.
+"""Hot reload: the scenario folders are polled, and a change loads them all again and swaps them in.
 
 Polling `stat()` needs no dependency and also sees edits on Docker Desktop bind mounts, where
-the host's file events never reach the container. A folder that no longer loads is logged
+the host's file events never reach the container. Folders that no longer load are logged
 problem by problem and the last good set keeps serving. Runs read `state.scenarios` once when
 they start, so a running stream keeps the scenario it began with.
 """
@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 
-from mockserver.scenarios.loader import ScenarioError, load_directory
+from mockserver.scenarios.loader import ScenarioError, load_directories
 from mockserver.state import AppState
 
 logger = logging.getLogger("mockserver.scenarios.reload")
@@ -43,6 +43,10 @@ def fingerprint(directory: Path) -> Fingerprint:
     return frozenset(seen)
 
 
+def fingerprints(directories: Iterable[Path]) -> Fingerprint:
+    return frozenset().union(*(fingerprint(directory) for directory in directories))
+
+
 async def in_daemon_thread(work: Callable[[], T]) -> T:
     """`work()` in a daemon thread. Cancelling the wait abandons it; unlike anyio's worker
     threads, a daemon thread does not keep the process alive, so a slow load never holds up
@@ -65,10 +69,11 @@ async def in_daemon_thread(work: Callable[[], T]) -> T:
 
 
 async def reload_once(state: AppState) -> bool:
-    """Load the folder again; swap it in when it is good, else log why and keep the old set."""
-    directory = shown = state.settings.scenarios
+    """Load the folders again; swap them in when they are good, else log why and keep the old set."""
+    directories = state.settings.scenarios
+    shown = ", ".join(map(str, directories))
     try:
-        scenarios = await in_daemon_thread(lambda: load_directory(directory))
+        scenarios = await in_daemon_thread(lambda: load_directories(directories))
     except ScenarioError as error:
         logger.error(
             "reload failed: %d problem(s) in %s; still serving the last good scenarios", len(error.problems), shown
@@ -85,14 +90,14 @@ async def reload_once(state: AppState) -> bool:
 
 
 async def watch(state: AppState, seen: Fingerprint) -> None:
-    """Reload whenever the folder's fingerprint is no longer `seen`; forever, until cancelled.
+    """Reload whenever the folders' fingerprint is no longer `seen`; forever, until cancelled.
     Nothing a reload meets ends the loop, so the next good edit is always picked up."""
-    directory, interval = state.settings.scenarios, state.settings.reload_interval
-    logger.info("watching %s for changes every %gs", directory, interval)
+    directories, interval = state.settings.scenarios, state.settings.reload_interval
+    logger.info("watching %s for changes every %gs", ", ".join(map(str, directories)), interval)
     while True:
         await anyio.sleep(interval)
         try:
-            current = await in_daemon_thread(lambda: fingerprint(directory))
+            current = await in_daemon_thread(lambda: fingerprints(directories))
             if current != seen:
                 seen = current
                 await reload_once(state)
@@ -102,13 +107,13 @@ async def watch(state: AppState, seen: Fingerprint) -> None:
 
 @asynccontextmanager
 async def watching(app: Any) -> AsyncIterator[None]:
-    """The app's lifespan: watches the scenarios folder while serving, when reload is on."""
+    """The app's lifespan: watches the scenario folders while serving, when reload is on."""
     state: AppState = app.state.mock
     if not state.settings.reload:
         yield
         return
     # Taken before serving starts, so no edit made once the server is up goes unseen.
-    seen = await anyio.to_thread.run_sync(fingerprint, state.settings.scenarios)
+    seen = await anyio.to_thread.run_sync(fingerprints, state.settings.scenarios)
     async with anyio.create_task_group() as group:
         group.start_soon(watch, state, seen)
         yield
