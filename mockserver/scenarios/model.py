@@ -135,6 +135,8 @@ class Team:
     members: tuple[Member, ...] = ()
     source: str = ""
     faults: tuple[FaultRule, ...] = ()
+    sequence: tuple[str, ...] = ()
+    """Scenario names played in turn, one per run, the last repeating; empty: chosen by `match`."""
 
     def member(self, member_id: str) -> Member | None:
         return next((m for m in self.members if m.id == member_id), None)

@@ -1,4 +1,4 @@
-"""One file's document as a Team: version, team, members, scenarios and faults.
+"""One file's document as a Team: version, team, members, scenarios, sequence and faults.
 
 The keys of each mapping sit beside their JSON Schema (`FILE`, `TEAM`, `SCENARIO`), which
 `schema.py` puts together with the step and fault kinds.
@@ -60,6 +60,12 @@ FILE: dict[str, Any] = {
     "version": {"const": FORMAT_VERSION},
     "team": {"type": "object", "required": ["id"], "additionalProperties": False, "properties": TEAM},
     "scenarios": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/scenario"}},
+    "sequence": {
+        "type": "array",
+        "minItems": 1,
+        "items": {"type": "string"},
+        "description": "Scenario names played in turn, one per run of the team; the last repeats",
+    },
     "faults": {"type": "array", "items": {"$ref": "#/$defs/fault"}},
 }
 
@@ -82,6 +88,8 @@ def read_file(reader: Reader, document: Any) -> Team | None:
         reader.problem(line_of(document, "scenarios"), "scenarios: expected a list with at least one scenario")
         return None
     team = _read_team(reader, team_doc, scenarios_doc)
+    if "sequence" in document:
+        team = replace(team, sequence=_read_sequence(reader, document, team))
     if "faults" in document:
         team = replace(team, faults=read_faults(reader, document, team.id))
     return team if not reader.problems else None
@@ -188,3 +196,21 @@ def _read_scenario(reader: Reader, doc: Any, line: int, index: int) -> Scenario 
         model_requests=model_requests,
         where=f"{reader.file}:{doc.line}",
     )
+
+
+def _read_sequence(reader: Reader, document: LineDict, team: Team) -> tuple[str, ...]:
+    items = document["sequence"]
+    names = [s.name for s in team.scenarios]
+    if not isinstance(items, LineList) or not items:
+        reader.problem(
+            line_of(document, "sequence"),
+            f"sequence: expected a list of scenario names, one per run; the team's are {', '.join(names)}",
+        )
+        return ()
+    for index, name in enumerate(items):
+        if name not in names:
+            reader.problem(
+                line_of(items, index),
+                f"sequence[{index}]: no scenario {name!r} in team {team.id!r}; expected one of {', '.join(names)}",
+            )
+    return tuple(str(name) for name in items)
