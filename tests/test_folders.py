@@ -68,7 +68,7 @@ def test_an_empty_folder_beside_a_full_one_is_fine_but_a_missing_one_is_not(tmp_
 
 
 def test_settings_take_one_folder_or_several() -> None:
-    assert Settings(scenarios=Path("a")).scenarios == (Path("a"),)
+    assert Settings(scenarios=Path("a")).scenarios == (Path("a"),)  # type: ignore[arg-type]
     assert Settings(scenarios="a").scenarios == (Path("a"),)  # type: ignore[arg-type]
     assert Settings(scenarios=(Path("a"), Path("b"))).scenarios == (Path("a"), Path("b"))
 

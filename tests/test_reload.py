@@ -61,7 +61,7 @@ def folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def url(folder: Path) -> Iterator[str]:
-    with run_server(Settings(scenarios=folder, speed=1, reload=True, reload_interval=0.02)) as url:
+    with run_server(Settings(scenarios=(folder,), speed=1, reload=True, reload_interval=0.02)) as url:
         yield url
 
 
@@ -141,7 +141,7 @@ def test_shutdown_does_not_wait_for_a_reload_under_way(folder: Path, monkeypatch
 
     monkeypatch.setattr(reload, "load_directories", endless)
     try:
-        with run_server(Settings(scenarios=folder, speed=0, reload=True, reload_interval=0.02)):
+        with run_server(Settings(scenarios=(folder,), speed=0, reload=True, reload_interval=0.02)):
             write(folder, "second", "second version")
             assert started.wait(5)
             loading = next(t for t in threading.enumerate() if t.name == "mockserver-reload")
@@ -184,7 +184,7 @@ def test_a_running_stream_keeps_the_scenario_it_started_with(folder: Path, url: 
 
 
 def test_reload_off_keeps_the_set_loaded_at_start(folder: Path) -> None:
-    with run_server(Settings(scenarios=folder, speed=0, reload=False, reload_interval=0.02)) as url:
+    with run_server(Settings(scenarios=(folder,), speed=0, reload=False, reload_interval=0.02)) as url:
         write(folder, "second", "second version")
         time.sleep(0.2)
         assert answer(url) == "first version"
