@@ -22,7 +22,7 @@ def default_scenarios_dir() -> Path:
 class Settings:
     host: str = "127.0.0.1"
     port: int = 7777
-    scenarios: Path = Path("scenarios")
+    scenarios: tuple[Path, ...] = (Path("scenarios"),)  # one Path or str is taken as a folder of its own
     speed: float = 1.0
     seed: int = 0
     security_key: str | None = None
@@ -42,3 +42,7 @@ class Settings:
     """The team `POST /api/chat` runs when the request names none (None: the only team, if there is one)."""
     max_json_size: int = 10 * 1024**2
     """Largest JSON request body (AG-UI's RunAgentInput, the AI SDK's chat request); bigger gets 413."""
+
+    def __post_init__(self) -> None:
+        folders = (self.scenarios,) if isinstance(self.scenarios, (str, Path)) else self.scenarios
+        object.__setattr__(self, "scenarios", tuple(Path(folder) for folder in folders))
