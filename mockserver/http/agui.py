@@ -1,7 +1,8 @@
 """AG-UI endpoints, as agno 3.1.10's `AGUI` interface serves them: `RunAgentInput` in, events out.
 
-`POST /agui` runs the team `forwardedProps.team_id` names, else `--agui-default`;
-`POST /teams/{team_id}/agui` names it in the path. The run is the same one
+`POST /agui` runs the team `forwardedProps.team_id` (or the agent `forwardedProps.agent_id`)
+names, else `--agui-default`; `POST /teams/{team_id}/agui` and `POST /agents/{agent_id}/agui`
+name it in the path. The run is the same one
 `POST /teams/{team_id}/runs` plays (scenario, timing, faults, session); only the encoder differs.
 """
 
@@ -14,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver.http.errors import validation_error
-from mockserver.http.jsonbody import field, pick_team, read_json
+from mockserver.http.jsonbody import field, pick_agent, pick_team, read_json
 from mockserver.http.runs import start_run
 from mockserver.state import AppState
 from mockserver.wire.agui import AGUIEvents
@@ -47,7 +48,10 @@ async def run_agui(request: Request) -> Response:
     props = body.get("forwardedProps")
     props = props if isinstance(props, dict) else {}
     team_id = request.path_params.get("team_id")
-    if team_id is None:
+    agent_id = request.path_params.get("agent_id") or props.get("agent_id")
+    if isinstance(agent_id, str) and agent_id and team_id is None:
+        team = pick_agent(state, agent_id)
+    elif team_id is None:
         named = props.get("team_id")
         team_id = named if isinstance(named, str) and named else None
         team = pick_team(
@@ -69,5 +73,6 @@ async def status(request: Request) -> Response:
 routes = [
     Route("/agui", run_agui, methods=["POST"]),
     Route("/teams/{team_id}/agui", run_agui, methods=["POST"]),
+    Route("/agents/{agent_id}/agui", run_agui, methods=["POST"]),
     Route("/status", status, methods=["GET"]),
 ]

@@ -1,8 +1,9 @@
 """The Vercel AI SDK chat endpoints: `useChat`'s request in, a UI message stream (v1) out.
 
-`POST /api/chat` runs `?team=` or `--chat-default`; `POST /teams/{team_id}/chat` names the
-team in the path. The message is the text parts of the last user message, the chat id is the
-session; the run is the one `POST /teams/{team_id}/runs` plays, only the encoder differs.
+`POST /api/chat` runs `?team=` (or the agent `?agent=`), else `--chat-default`;
+`POST /teams/{team_id}/chat` and `POST /agents/{agent_id}/chat` name it in the path. The
+message is the text parts of the last user message, the chat id is the session; the run is
+the one `POST /teams/{team_id}/runs` plays, only the encoder differs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mockserver.http.errors import validation_error
-from mockserver.http.jsonbody import field, pick_team, read_json
+from mockserver.http.jsonbody import field, pick_agent, pick_team, read_json
 from mockserver.http.runs import start_run
 from mockserver.state import AppState
 from mockserver.wire.ai_sdk import UIMessageStream
@@ -43,7 +44,10 @@ async def run_chat(request: Request) -> Response:
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
             raise validation_error(f"messages.{index}", "missing", "Each message needs a 'role'", message)
     team_id = request.path_params.get("team_id")
-    if team_id is None:
+    agent_id = request.path_params.get("agent_id") or request.query_params.get("agent")
+    if agent_id and team_id is None:
+        team = pick_agent(state, agent_id)
+    elif team_id is None:
         team = pick_team(
             state,
             request.query_params.get("team") or None,
@@ -62,4 +66,5 @@ async def run_chat(request: Request) -> Response:
 routes = [
     Route("/api/chat", run_chat, methods=["POST"]),
     Route("/teams/{team_id}/chat", run_chat, methods=["POST"]),
+    Route("/agents/{agent_id}/chat", run_chat, methods=["POST"]),
 ]

@@ -50,6 +50,13 @@ def field(body: dict[str, Any], name: str, kind: type, *, required: bool = True,
     return value
 
 
+def pick_agent(state: AppState, agent_id: str) -> Team:
+    agent = state.scenarios.agents.get(agent_id)
+    if agent is None:
+        raise ApiError(404, "Agent not found")
+    return agent
+
+
 def pick_team(state: AppState, team_id: str | None, default: str | None, how: str) -> Team:
     """The team a protocol request runs: the one it names, else the configured default, else the only one.
 

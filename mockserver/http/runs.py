@@ -51,13 +51,33 @@ async def create_team_run(request: Request) -> Response:
         await request.close()
 
 
+async def create_agent_run(request: Request) -> Response:
+    """`POST /agents/{agent_id}/runs`: the same form, a stand-alone agent's run."""
+    try:
+        return await _create_team_run(request)
+    finally:
+        await request.close()
+
+
+def runnable(request: Request) -> Team:
+    """The team or agent the path names, or AgentOS's 404."""
+    scenarios = request.app.state.mock.scenarios
+    if "agent_id" in request.path_params:
+        agent = scenarios.agents.get(request.path_params["agent_id"])
+        if agent is None:
+            raise ApiError(404, "Agent not found")
+        return agent
+    team = scenarios.teams.get(request.path_params["team_id"])
+    if team is None:
+        raise ApiError(404, "Team not found")
+    return team
+
+
 async def _create_team_run(request: Request) -> Response:
     state: AppState = request.app.state.mock
     form = run_form(await read_form(request))
     files_metadata = parse_files_metadata(form.extra.get("files_metadata"))
-    team = state.scenarios.teams.get(request.path_params["team_id"])
-    if team is None:
-        raise ApiError(404, "Team not found")
+    team = runnable(request)
     state.sessions.check_writable(form.session_id, form.user_id)
     received = receive(form.files, files_metadata)
     encoder = AgentOSEvents() if form.stream else TeamRunOutputJSON()
@@ -115,8 +135,7 @@ def start_run(
 async def cancel_team_run(request: Request) -> Response:
     """200 `{}` for any run of a known team, running, finished or unknown, as AgentOS answers."""
     state: AppState = request.app.state.mock
-    if request.path_params["team_id"] not in state.scenarios.teams:
-        raise ApiError(404, "Team not found")
+    runnable(request)
     state.live_runs.cancel(request.path_params["run_id"])
     return JSONResponse({})
 
@@ -125,4 +144,7 @@ routes = [
     Route("/teams/{team_id}/runs", create_team_run, methods=["POST"]),
     Route("/teams/{team_id}/runs/", create_team_run, methods=["POST"]),
     Route("/teams/{team_id}/runs/{run_id}/cancel", cancel_team_run, methods=["POST"]),
+    Route("/agents/{agent_id}/runs", create_agent_run, methods=["POST"]),
+    Route("/agents/{agent_id}/runs/", create_agent_run, methods=["POST"]),
+    Route("/agents/{agent_id}/runs/{run_id}/cancel", cancel_team_run, methods=["POST"]),
 ]

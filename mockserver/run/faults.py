@@ -22,7 +22,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from mockserver.agentos.frames import team_frame
+from mockserver.agentos.frames import run_frame
 from mockserver.run.delivery import Delivery
 from mockserver.run.plan import Plan, RunContext
 from mockserver.scenarios.faultrules import Action, Cancel, Cut, Drop, FaultRule, HttpFailure, RunError, Slow, Stall
@@ -51,7 +51,7 @@ DEFAULT_HEADERS: dict[int, tuple[tuple[str, str], ...]] = {
 def select_fault(state: Any, context: RunContext) -> FaultRule | None:
     """The first rule that covers the team, matches the message and fires this time, if any."""
     team_id = context.team.id
-    for team in state.scenarios.teams.values():
+    for team in state.scenarios.runnable().values():
         for rule in team.faults:
             if not rule.covers(team_id) or (rule.match is not None and not rule.match.search(context.message)):
                 continue
@@ -164,4 +164,4 @@ def with_run_error(plan: Plan, index: int, error: RunError) -> Plan:
     fields = {"content": error.content, "error_type": error.error_type}
     if error.error_id is not None:
         fields["error_id"] = error.error_id
-    return replace(plan, frames=(*plan.frames[:index], team_frame(plan.context, "TeamRunError", at, **fields)))
+    return replace(plan, frames=(*plan.frames[:index], run_frame(plan.context, "RunError", at, **fields)))

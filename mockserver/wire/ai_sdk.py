@@ -97,7 +97,7 @@ class UIMessageStream:
 
     def parts(self, frame: Frame) -> list[dict[str, Any]]:
         data = frame.data
-        if "agent_id" in data:
+        if "parent_run_id" in data:  # a member's; a stand-alone agent's own events have no parent
             return self._member(frame.event, data)
         name = frame.event.removeprefix("Team")
         if name == "RunContent" and isinstance(data.get("content"), str) and data["content"]:
