@@ -432,6 +432,9 @@ def serve(settings: Settings) -> int:
     for team in scenarios.listed():
         names = ", ".join(s.name for s in team.scenarios)
         logger.info(f"  POST {url}/teams/{team.id}/runs  ({team.name}: {names})")
+    for agent in scenarios.listed_agents():
+        names = ", ".join(s.name for s in agent.scenarios)
+        logger.info(f"  POST {url}/agents/{agent.id}/runs  ({agent.name}: {names})")
     server.run(app, settings)
     return 0
 
@@ -440,8 +443,9 @@ def validate(directories: Sequence[Path]) -> int:
     scenarios = load_or_report(directories)
     if scenarios is None:
         return 1
-    total = sum(len(t.scenarios) for t in scenarios.teams.values())
-    print(f"{_shown(directories)}: {len(scenarios.teams)} teams, {total} scenarios, no problems")
+    total = sum(len(t.scenarios) for t in scenarios.runnable().values())
+    agents = f"{len(scenarios.agents)} agents, " if scenarios.agents else ""
+    print(f"{_shown(directories)}: {len(scenarios.teams)} teams, {agents}{total} scenarios, no problems")
     return 0
 
 

