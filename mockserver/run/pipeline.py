@@ -26,7 +26,10 @@ from mockserver.run.runlog import log_run
 from mockserver.wire.encoder import Encoder
 
 if TYPE_CHECKING:
-    from mockserver.state import AppState
+    from mockserver.state import AppState, Space
+
+RUN_RECORD = "mock.run"
+"""The scope key of the run's `RunRecord`, read by the request journal once the response is over."""
 
 @dataclass
 class RunRecord:
@@ -51,8 +54,11 @@ class RunRecord:
 
 
 class RunResponse:
-    def __init__(self, state: AppState, plan: Plan, delivery: Delivery, encoder: Encoder, *, stream: bool) -> None:
+    def __init__(
+        self, state: AppState, plan: Plan, delivery: Delivery, encoder: Encoder, *, stream: bool, space: Space | None = None
+    ) -> None:
         self.state = state
+        self.space = space if space is not None else state.space()
         self.encoder = encoder
         self.run = RunRecord(plan, delivery, stream)
         self.started = False
@@ -60,6 +66,7 @@ class RunResponse:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         run = self.run
         state = self.state
+        scope[RUN_RECORD] = run
         control = state.live_runs.register(run.plan.context.run_id)
         player = Player(run.plan, run.delivery, control)
         try:
@@ -174,7 +181,7 @@ class RunResponse:
         log_run(run)
         if run.ending in SESSION_STATUS:
             status = SESSION_STATUS[run.ending]
-            self.state.sessions.record(run.plan, run.facts, run.sent, stream=run.stream, status=status)
+            self.space.sessions.record(run.plan, run.facts, run.sent, stream=run.stream, status=status)
 
 
 SESSION_STATUS: dict[str, str | None] = {

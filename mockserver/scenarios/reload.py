@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import anyio
 import anyio.to_thread
 
 from mockserver.scenarios.loader import ScenarioError, load_directory
-from mockserver.state import AppState
+from mockserver.state import AppState, ReloadResult
 
 logger = logging.getLogger("mockserver.reload")
 
@@ -47,6 +48,7 @@ async def reload_once(state: AppState) -> bool:
     try:
         scenarios = await anyio.to_thread.run_sync(load_directory, directory)
     except ScenarioError as error:
+        state.last_reload = ReloadResult(datetime.now(timezone.utc), False, tuple(str(p) for p in error.problems))
         logger.error(
             "reload failed: %d problem(s) in %s; still serving the last good scenarios",
             len(error.problems),
@@ -56,9 +58,11 @@ async def reload_once(state: AppState) -> bool:
             logger.error("  %s", problem)
         return False
     except (OSError, UnicodeDecodeError) as error:
+        state.last_reload = ReloadResult(datetime.now(timezone.utc), False, (f"{directory}:0: {error}",))
         logger.error("reload failed: %s; still serving the last good scenarios", error)
         return False
     state.scenarios = scenarios
+    state.last_reload = ReloadResult(datetime.now(timezone.utc), True)
     teams = ", ".join(scenarios.teams)
     logger.info("reloaded %s: %d team(s): %s", directory, len(scenarios.teams), teams)
     return True
