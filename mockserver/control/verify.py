@@ -86,7 +86,7 @@ def parse_matcher(doc: Any) -> Matcher:
     if doc is None:
         return Matcher()
     if not isinstance(doc, Mapping):
-        raise ControlError(f"match: expected an object such as {{\"team_id\": \"quick-team\"}}, got {doc!r}")
+        raise ControlError(f'match: expected an object such as {{"team_id": "quick-team"}}, got {doc!r}')
     _known(doc, MATCH_KEYS, "match")
     exact = []
     for key in EXACT_KEYS:

@@ -198,7 +198,9 @@ async def status(request: Request) -> Response:
         "added_teams": sorted(space.teams),
         "reload": {
             "enabled": state.settings.reload,
-            "last": None if last is None else {
+            "last": None
+            if last is None
+            else {
                 "at": last.at.isoformat(timespec="seconds").replace("+00:00", "Z"),
                 "ok": last.ok,
                 "problems": list(last.problems),
