@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,21 @@ def test_a_faulted_run_is_journaled_with_its_fault_and_how_it_ended(
     assert (entry["status"], entry["fault"], entry["ending"]) == (status, fault, ending)
     if status == 200:
         assert entry["events"][0] == "TeamRunStarted" and entry["frames"] == len(entry["events"]) >= 1
+
+
+@pytest.mark.parametrize(
+    ("team", "status", "ending"), [("error-slow", None, "disconnected"), ("error-stall", 200, "stalled")]
+)
+def test_a_run_the_client_gave_up_on_is_journaled_once_it_is_over(
+    agentos_mock: AgentOSMock, team: str, status: int | None, ending: str
+) -> None:
+    with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=agentos_mock.url, timeout=0.5) as client:
+        run(client, team, "hi")
+    deadline = time.monotonic() + 5
+    while not agentos_mock.requests() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [entry] = agentos_mock.requests()
+    assert (entry["status"], entry["ending"]) == (status, ending)
 
 
 def test_journal_filters_and_their_bad_values(client: httpx.Client, agentos_mock: AgentOSMock) -> None:

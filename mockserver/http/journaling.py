@@ -123,12 +123,13 @@ class Journaling:
             await self.app(scope, receive, noting)
         finally:
             state: AppState = scope["app"].state.mock
-            entry = build_entry(scope, facts, status or 500, time.monotonic() - started)
+            entry = build_entry(scope, facts, status or None, time.monotonic() - started)
             state.space(name).journal.add(entry)
 
 
-def build_entry(scope: Scope, facts: Noted, status: int, duration: float) -> dict[str, Any]:
-    """The journal entry of one request, from its scope, what was noted and how it ended."""
+def build_entry(scope: Scope, facts: Noted, status: int | None, duration: float) -> dict[str, Any]:
+    """The journal entry of one request, from its scope, what was noted and how it ended
+    (`status` None: the client left before the response head was sent)."""
     path: str = scope["path"]
     team = _TEAM_PATH.match(path)
     fields = facts.fields
