@@ -520,3 +520,33 @@ def test_control_routes_take_the_security_key_or_their_own() -> None:
     with run_server(Settings(scenarios=SHIPPED, speed=0, control_key="ctl-key")) as url:
         assert httpx.get(f"{url}/teams").status_code == 200
         assert httpx.get(f"{url}/__mock/requests").status_code == 401
+
+
+def test_the_control_options_come_from_flags_or_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockserver.cli import build_parser, settings_from
+
+    def settings(*argv: str) -> Settings:
+        return settings_from(build_parser().parse_args(["serve", *argv]))
+
+    chosen = settings()
+    assert (chosen.journal_size, chosen.max_namespaces, chosen.control_key) == (1000, 100, None)
+    monkeypatch.setenv("MOCKSERVER_JOURNAL_SIZE", "50")
+    monkeypatch.setenv("MOCKSERVER_MAX_NAMESPACES", "8")
+    monkeypatch.setenv("MOCKSERVER_CONTROL_KEY", "ctl")
+    chosen = settings("--journal-size", "7")
+    assert (chosen.journal_size, chosen.max_namespaces, chosen.control_key) == (7, 8, "ctl")
+    with pytest.raises(SystemExit):
+        settings("--journal-size", "0")
+
+
+def test_namespaces_past_the_limit_go_least_recently_used_first_never_the_default() -> None:
+    from mockserver.app import create_app
+
+    state = create_app(Settings(scenarios=SHIPPED, max_namespaces=2)).state.mock
+    state.space().journal.add({"path": "/health"})
+    a = state.space("a")
+    state.space("b")
+    assert state.space("a") is a
+    state.space("c")
+    assert list(state.spaces) == ["", "a", "c"]
+    assert len(state.space().journal) == 1
