@@ -105,8 +105,18 @@ def main() -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [
-        sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--speed", "0",
-        "--journal-size", str(args.size), "--no-reload", "--no-access-log",
+        sys.executable,
+        "-m",
+        "mockserver",
+        "serve",
+        "--port",
+        str(port),
+        "--speed",
+        "0",
+        "--journal-size",
+        str(args.size),
+        "--no-reload",
+        "--no-access-log",
     ]
     server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     samples: list[tuple[int, int, int]] = []
@@ -125,8 +135,10 @@ def main() -> int:
         server.terminate()
         server.wait(10)
     elapsed = time.monotonic() - started
-    print(f"{sent} requests in {elapsed:.0f} s ({sent / elapsed:.0f}/s) over {args.connections} connections; "
-          f"statuses {statuses}; python {sys.version.split()[0]}, {os.cpu_count()} cpus")
+    print(
+        f"{sent} requests in {elapsed:.0f} s ({sent / elapsed:.0f}/s) over {args.connections} connections; "
+        f"statuses {statuses}; python {sys.version.split()[0]}, {os.cpu_count()} cpus"
+    )
     by_count = {n: rss for n, rss, _ in samples}
     one, four = by_count.get(args.size), by_count.get(4 * args.size)
     if one and four:
