@@ -77,7 +77,9 @@ LEADER: dict[str, Script] = {
         Text(("Here is ", "the Research Team's ", "answer: ", "the capital ", "of France ", "is Paris.")),
     ),
     "slowmember": (
-        ToolCall("delegate_task_to_member", {"member_id": "researcher", "task": "Find the capital of France. [slowmember]"}),
+        ToolCall(
+            "delegate_task_to_member", {"member_id": "researcher", "task": "Find the capital of France. [slowmember]"}
+        ),
         Text(("The researcher answered.",)),
     ),
     "slow": (slow("slow chunk"),),
@@ -165,8 +167,10 @@ def _whole(step: Step) -> ModelResponse:
     if isinstance(step, Fail):
         raise RuntimeError(step.message)
     if isinstance(step, ToolCall):
-        call = {"name": step.name, "arguments": json.dumps(dict(step.args))}
-        return ModelResponse(role="assistant", tool_calls=[{"id": f"call_{uuid4().hex[:24]}", "type": "function", "function": call}])
+        function = {"name": step.name, "arguments": json.dumps(dict(step.args))}
+        return ModelResponse(
+            role="assistant", tool_calls=[{"id": f"call_{uuid4().hex[:24]}", "type": "function", "function": function}]
+        )
     return ModelResponse(role="assistant", content="".join(step.deltas))
 
 
@@ -193,7 +197,9 @@ def build_agentos(db_file: Path, security_key: str | None = None) -> AgentOS:
         tools=[lookup_fact],
         telemetry=False,
     )
-    writer = Agent(id="writer", name="Writer", role="Writes short answers", model=ScriptedModel(scripts=WRITER), telemetry=False)
+    writer = Agent(
+        id="writer", name="Writer", role="Writes short answers", model=ScriptedModel(scripts=WRITER), telemetry=False
+    )
     team = Team(
         id="research-team",
         name="Research Team",
