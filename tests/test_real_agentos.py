@@ -164,3 +164,16 @@ def test_the_cancel_endpoint_leaves_a_cancelled_run(real_url: str) -> None:
     run = stored_run(real_url, started["session_id"], started["run_id"])
     assert (run["status"], run["cancellation_stage"]) == ("CANCELLED", "EXECUTING")
     assert run["events"][-2]["reason"] == f"Run {started['run_id']} was cancelled"
+
+
+def test_the_stand_alone_agent_runs_and_is_stored(real_url: str) -> None:
+    response = httpx.post(f"{real_url}/agents/assistant/runs", data={"message": "lookup", "stream": "true"}, timeout=30)
+    frames = parse_sse(response.content)
+    events = [event for event, _ in frames]
+    assert (events[0], events[-1]) == ("RunStarted", "RunCompleted")
+    assert [data["tool"]["tool_name"] for event, data in frames if event == "ToolCallStarted"] == ["lookup_fact"]
+    started = frames[0][1]
+    runs = httpx.get(f"{real_url}/sessions/{started['session_id']}/runs", params={"type": "agent"}).json()
+    assert [(run["agent_id"], run["status"], run["content"]) for run in runs] == [
+        ("assistant", "COMPLETED", "According to lookup_fact, Paris is France's capital.")
+    ]
