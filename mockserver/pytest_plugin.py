@@ -144,7 +144,7 @@ def agentos_mock(pytestconfig: pytest.Config) -> Iterator[AgentOSMock]:
     else:
         scenarios = default_scenarios_dir()
     speed = float(pytestconfig.getini("agentos_mock_speed") or 0)
-    with serving(Settings(scenarios=scenarios, speed=speed, reload=False)) as url:
+    with serving(Settings(scenarios=(scenarios,), speed=speed, reload=False)) as url:
         yield AgentOSMock(url)
 
 

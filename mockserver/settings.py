@@ -22,7 +22,7 @@ def default_scenarios_dir() -> Path:
 class Settings:
     host: str = "127.0.0.1"
     port: int = 7777
-    scenarios: Path = Path("scenarios")
+    scenarios: tuple[Path, ...] = (Path("scenarios"),)  # one Path or str is taken as a folder of its own
     speed: float = 1.0
     seed: int = 0
     security_key: str | None = None
@@ -39,3 +39,7 @@ class Settings:
     journal_size: int = 1000
     max_namespaces: int = 100
     control_key: str | None = None  # None: the control routes take `security_key`, if any
+
+    def __post_init__(self) -> None:
+        folders = (self.scenarios,) if isinstance(self.scenarios, (str, Path)) else self.scenarios
+        object.__setattr__(self, "scenarios", tuple(Path(folder) for folder in folders))

@@ -345,29 +345,23 @@ def test_an_override_for_an_unknown_team_is_a_404_listing_the_teams(agentos_mock
 
 
 def test_a_team_yaml_sequence_plays_in_turn_per_namespace(agentos_mock: AgentOSMock) -> None:
-    """`sequence:` in a scenario file (first call fails, second works) is read by another branch's
-    loader as `Team.sequence`; the runtime takes it from the team whichever way it got there."""
-    from dataclasses import replace
-
-    from mockserver.app import create_app
-    from mockserver.scenarios.loader import load_directory
-
-    scenarios = load_directory(SHIPPED)
-    topic = replace(scenarios.teams["topic-team"])
-    object.__setattr__(topic, "sequence", ("chat", "code"))
-    scenarios.teams["topic-team"] = topic
-    with serve_app(create_app(Settings(scenarios=SHIPPED, speed=0), scenarios)) as (url, _):
-        seen = {}
-        for space in ("a", "b"):
-            headers = {"X-Mock-Namespace": space}
-            for _ in range(3):
-                httpx.post(f"{url}/teams/topic-team/runs", data={"message": "weather"}, headers=headers)
-            seen[space] = [e["scenario"] for e in httpx.get(f"{url}/__mock/requests", headers=headers).json()]
-        header = httpx.post(
-            f"{url}/teams/topic-team/runs", data={"message": "x"}, headers={"X-Mock-Scenario": "weather"}
-        )
-        assert header.status_code == 200
-    assert seen == {"a": ["chat", "code", "code"], "b": ["chat", "code", "code"]}
+    story = INLINE_TEAM + "sequence: [second, first]\n"
+    seen = {}
+    for space in ("a", "b"):
+        view = agentos_mock.in_namespace(space)
+        view.reset()
+        view.add_scenarios(story)
+        with httpx.Client(base_url=agentos_mock.url, headers={"X-Mock-Namespace": space}, timeout=10) as client:
+            answers = [texts(run(client, "inline-team", "hi")) for _ in range(3)]
+            picked = run(client, "inline-team", "hi", headers={"X-Mock-Scenario": "second"})
+        seen[space] = [e["scenario"] for e in view.requests()]
+        assert answers == ["second answer", "first answer", "first answer"]
+        assert "second answer" in texts(picked)
+        view.reset("counters")
+        with httpx.Client(base_url=agentos_mock.url, headers={"X-Mock-Namespace": space}, timeout=10) as client:
+            assert texts(run(client, "inline-team", "hi")) == "second answer", "reset starts the sequence again"
+        view.reset()
+    assert seen == {space: ["second", "first", "first", "second"] for space in ("a", "b")}
 
 
 def test_posted_yaml_adds_a_team_until_reset(client: httpx.Client, agentos_mock: AgentOSMock) -> None:
@@ -479,7 +473,7 @@ def test_the_live_journal_streams_each_new_entry(agentos_mock: AgentOSMock) -> N
 def test_status_shows_the_folder_teams_and_counts(client: httpx.Client, agentos_mock: AgentOSMock) -> None:
     client.get("/health")
     status = agentos_mock.status()
-    assert Path(status["scenarios"]) == SHIPPED
+    assert [Path(folder) for folder in status["scenarios"]] == [SHIPPED]
     assert len(status["files"]) == len(list(SHIPPED.glob("*.yaml")))
     quick = next(t for t in status["teams"] if t["id"] == "quick-team")
     assert quick == {"id": "quick-team", "file": str(SHIPPED / "quick-team.yaml"), "scenarios": ["reply"], "faults": 0}

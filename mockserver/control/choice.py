@@ -35,12 +35,10 @@ def choose_scenario(space: Space, team: Team, message: str, asked: str | None = 
         if override.times is not None and override.played >= override.times:
             del space.overrides[team.id]
         return scenario
-    sequence: tuple[str, ...] = getattr(team, "sequence", ())
-    if sequence:
+    if team.sequence:
         position = space.sequence_positions.get(team.id, 0)
-        scenario = named(team, _next(sequence, position), f"the sequence of {team.id!r}")
         space.sequence_positions[team.id] = position + 1
-        return scenario
+        return select_scenario(team, message, call_index=position)
     return select_scenario(team, message)
 
 

@@ -189,7 +189,7 @@ async def status(request: Request) -> Response:
     scenarios = state.scenarios
     last = state.last_reload
     body = {
-        "scenarios": scenarios.directory or str(state.settings.scenarios),
+        "scenarios": list(scenarios.directories) or [str(folder) for folder in state.settings.scenarios],
         "files": sorted({team.source for team in scenarios.teams.values() if team.source}),
         "teams": [
             {"id": t.id, "file": t.source, "scenarios": [s.name for s in t.scenarios], "faults": len(t.faults)}
