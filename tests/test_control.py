@@ -567,3 +567,12 @@ def test_an_open_live_journal_ends_cleanly_when_the_server_stops() -> None:
     watcher.join(5)
     assert not watcher.is_alive() and time.monotonic() - stopping < 0.9, "the stream did not hold up the shutdown"
     assert b"".join(body).startswith(b"event: request\ndata: ") and b'"path":"/health"' in b"".join(body)
+
+
+def test_a_control_body_past_the_upload_limit_is_a_413_and_changes_nothing() -> None:
+    with run_server(Settings(scenarios=SHIPPED, speed=0, max_upload_size=1024)) as url:
+        big = INLINE_TEAM + "#" * 2000 + "\n"
+        response = httpx.post(f"{url}/__mock/scenarios", content=big)
+        assert response.status_code == 413 and "--max-upload-size" in response.json()["detail"]
+        assert httpx.post(f"{url}/__mock/verify", content=b" " * 2000).status_code == 413
+        assert httpx.get(f"{url}/__mock/status").json()["added_teams"] == []
