@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 RUN_RECORD = "mock.run"
 """The scope key of the run's `RunRecord`, read by the request journal once the response is over."""
 
+
 @dataclass
 class RunRecord:
     """What one run did, filled in as it goes and read once when it is over."""
@@ -57,7 +58,14 @@ class RunRecord:
 
 class RunResponse:
     def __init__(
-        self, state: AppState, plan: Plan, delivery: Delivery, encoder: Encoder, *, stream: bool, space: Space | None = None
+        self,
+        state: AppState,
+        plan: Plan,
+        delivery: Delivery,
+        encoder: Encoder,
+        *,
+        stream: bool,
+        space: Space | None = None,
     ) -> None:
         self.state = state
         self.space = space if space is not None else state.space()
