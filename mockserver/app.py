@@ -9,10 +9,11 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.http import agui, chat, discovery, runs, sessions
+from mockserver.http import agui, chat, control, discovery, runs, sessions
 from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
 from mockserver.http.errors import ApiError, error_response
+from mockserver.http.journaling import Journaling
 from mockserver.scenarios.loader import load_directories
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.scenarios.reload import watching
@@ -38,13 +39,16 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
     async def server_error(request: Request, exc: Exception) -> Response:
         return error_response(ApiError(500, "Internal server error"), error_format)
 
-    routes = [*runs.routes, *discovery.routes, *sessions.routes, *agui.routes, *chat.routes]
+    routes = [*runs.routes, *discovery.routes, *sessions.routes, *control.routes, *agui.routes, *chat.routes]
     app = Starlette(
         routes=routes,
         middleware=[
             cors_middleware(settings.cors_origins),
+            Middleware(Journaling, error_format=error_format),
             Middleware(ServerErrors, error_format=error_format),
-            Middleware(BearerAuth, key=settings.security_key, error_format=error_format),
+            Middleware(
+                BearerAuth, key=settings.security_key, error_format=error_format, control_key=settings.control_key
+            ),
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
         lifespan=watching,

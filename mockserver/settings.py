@@ -42,6 +42,9 @@ class Settings:
     """The team `POST /api/chat` runs when the request names none (None: the only team, if there is one)."""
     max_json_size: int = 10 * 1024**2
     """Largest JSON request body (AG-UI's RunAgentInput, the AI SDK's chat request); bigger gets 413."""
+    journal_size: int = 1000
+    max_namespaces: int = 100
+    control_key: str | None = None  # None: the control routes take `security_key`, if any
 
     def __post_init__(self) -> None:
         folders = (self.scenarios,) if isinstance(self.scenarios, (str, Path)) else self.scenarios

@@ -221,3 +221,18 @@ def test_ai_sdk_in_headless_chromium_shows_the_answer_streaming_in(chat_page_ori
     assert len(set(partial)) >= 5  # the words appeared one after another, not all at once
     assert all(shown.startswith(text) for text in texts)
     assert chat["shown"][-1]["at"] >= 500  # ms after the page sent: 50 ms per word, never early
+
+
+def test_chat_run_lands_in_the_request_namespace_journal_and_sessions(shipped_url: str) -> None:
+    headers = {"X-Mock-Namespace": "chat-worker-3"}
+    body = chat("journal me", "chat-ns-1")
+    response = httpx.post(f"{shipped_url}/teams/quick-team/chat", json=body, headers=headers, timeout=10)
+    assert response.status_code == 200
+    runs = httpx.get(f"{shipped_url}/sessions/chat-ns-1/runs", params={"type": "team"}, headers=headers, timeout=10)
+    assert runs.status_code == 200 and len(runs.json()) == 1
+    assert httpx.get(f"{shipped_url}/sessions/chat-ns-1/runs", params={"type": "team"}, timeout=10).status_code == 404
+    entries = httpx.get(f"{shipped_url}/__mock/requests", params={"namespace": "chat-worker-3"}, timeout=10).json()
+    listed = entries if isinstance(entries, list) else entries["requests"]
+    entry = next(e for e in listed if e["path"] == "/teams/quick-team/chat")
+    assert entry["message"] == "journal me" and entry["session_id"] == "chat-ns-1"
+    assert entry["ending"] == "completed" and entry["events"][-1] == "TeamRunCompleted"

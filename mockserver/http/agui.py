@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver.http.errors import validation_error
+from mockserver.http.journaling import space_of
 from mockserver.http.jsonbody import field, pick_agent, pick_team, read_json
 from mockserver.http.runs import start_run
 from mockserver.state import AppState
@@ -55,12 +56,16 @@ async def run_agui(request: Request) -> Response:
         named = props.get("team_id")
         team_id = named if isinstance(named, str) and named else None
         team = pick_team(
-            state, team_id, state.settings.agui_default, "pass forwardedProps.team_id or start with --agui-default"
+            state,
+            space_of(request),
+            team_id,
+            state.settings.agui_default,
+            "pass forwardedProps.team_id or start with --agui-default",
         )
     else:
-        team = pick_team(state, team_id, None, "")
+        team = pick_team(state, space_of(request), team_id, None, "")
     user_id = props.get("user_id") if isinstance(props.get("user_id"), str) else None
-    state.sessions.check_writable(thread_id, user_id)
+    space_of(request).sessions.check_writable(thread_id, user_id)
     run_state = body.get("state") if isinstance(body.get("state"), dict) else None
     encoder = AGUIEvents(thread_id, run_id, run_state)
     return start_run(request, team, user_input(messages), encoder, session_id=thread_id, run_id=run_id, user_id=user_id)

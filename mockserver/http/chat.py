@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mockserver.http.errors import validation_error
+from mockserver.http.journaling import space_of
 from mockserver.http.jsonbody import field, pick_agent, pick_team, read_json
 from mockserver.http.runs import start_run
 from mockserver.state import AppState
@@ -50,13 +51,14 @@ async def run_chat(request: Request) -> Response:
     elif team_id is None:
         team = pick_team(
             state,
+            space_of(request),
             request.query_params.get("team") or None,
             state.settings.chat_default,
             "add ?team=TEAM_ID or start with --chat-default",
         )
     else:
-        team = pick_team(state, team_id, None, "")
-    state.sessions.check_writable(chat_id, None)
+        team = pick_team(state, space_of(request), team_id, None, "")
+    space_of(request).sessions.check_writable(chat_id, None)
     run_id = str(uuid.uuid4())  # also the assistant message's id, so a UI message names its agno run
     return start_run(
         request, team, last_user_text(messages), UIMessageStream(run_id), session_id=chat_id, run_id=run_id

@@ -13,7 +13,7 @@ from starlette.requests import Request
 
 from mockserver.http.errors import ApiError, validation_error
 from mockserver.scenarios.model import Team
-from mockserver.state import AppState
+from mockserver.state import AppState, Space
 
 
 async def read_json(request: Request) -> dict[str, Any]:
@@ -57,12 +57,12 @@ def pick_agent(state: AppState, agent_id: str) -> Team:
     return agent
 
 
-def pick_team(state: AppState, team_id: str | None, default: str | None, how: str) -> Team:
+def pick_team(state: AppState, space: Space, team_id: str | None, default: str | None, how: str) -> Team:
     """The team a protocol request runs: the one it names, else the configured default, else the only one.
 
     `how` tells the client how to name a team, for the message when it must.
     """
-    teams = state.scenarios.teams
+    teams = state.teams(space)
     chosen = team_id or default
     if chosen is None:
         if len(teams) == 1:

@@ -1,7 +1,8 @@
 """`POST /teams/{team_id}/runs`: the form in, a scenario chosen, its run handed to the pipeline.
 
 Checks run in the real server's order: auth (middleware), then the form (422), then the team
-(404).
+(404); then the mock's own `X-Mock-Scenario` (400 for a name the team does not have). The team
+and its scenario are the request's space's (`control/choice.py`).
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from starlette.routing import Route
 
 from mockserver.agentos.expand import build_plan
 from mockserver.agentos.media import Received, agno_media, echo, parse_files_metadata, receive, template_files
+from mockserver.control import ControlError
+from mockserver.control.choice import SCENARIO_HEADER, choose_scenario
 from mockserver.http.errors import ApiError
 from mockserver.http.forms import read_form, run_form
+from mockserver.http.journaling import note_form, noted, space_of
 from mockserver.run.delivery import PLAIN
 from mockserver.run.faults import deliver, select_fault
 from mockserver.run.pipeline import RunResponse
 from mockserver.run.plan import RunContext
 from mockserver.scenarios.model import Team
-from mockserver.scenarios.selection import select_scenario
 from mockserver.state import AppState
 from mockserver.wire.encoder import Encoder
 from mockserver.wire.run_output import TeamRunOutputJSON
@@ -51,34 +54,28 @@ async def create_team_run(request: Request) -> Response:
         await request.close()
 
 
-async def create_agent_run(request: Request) -> Response:
-    """`POST /agents/{agent_id}/runs`: the same form, a stand-alone agent's run."""
-    try:
-        return await _create_team_run(request)
-    finally:
-        await request.close()
-
-
 def runnable(request: Request) -> Team:
-    """The team or agent the path names, or AgentOS's 404."""
-    scenarios = request.app.state.mock.scenarios
+    """The team (in the request's space) or the agent the path names, or AgentOS's 404."""
+    state: AppState = request.app.state.mock
     if "agent_id" in request.path_params:
-        agent = scenarios.agents.get(request.path_params["agent_id"])
+        agent = state.scenarios.agents.get(request.path_params["agent_id"])
         if agent is None:
             raise ApiError(404, "Agent not found")
         return agent
-    team = scenarios.teams.get(request.path_params["team_id"])
+    team = state.teams(space_of(request)).get(request.path_params["team_id"])
     if team is None:
         raise ApiError(404, "Team not found")
     return team
 
 
 async def _create_team_run(request: Request) -> Response:
-    state: AppState = request.app.state.mock
-    form = run_form(await read_form(request))
+    space = space_of(request)
+    raw = await read_form(request)
+    note_form(request, raw)
+    form = run_form(raw)
     files_metadata = parse_files_metadata(form.extra.get("files_metadata"))
     team = runnable(request)
-    state.sessions.check_writable(form.session_id, form.user_id)
+    space.sessions.check_writable(form.session_id, form.user_id)
     received = receive(form.files, files_metadata)
     encoder = AgentOSEvents() if form.stream else TeamRunOutputJSON()
     return start_run(
@@ -107,15 +104,24 @@ def start_run(
 ) -> Response:
     """A run of `team` for `message`, chosen, planned, faulted and handed to the pipeline.
 
-    Every surface (the AgentOS form, AG-UI, the AI SDK chat) comes through here with its own
-    encoder, so the scenario, its timing and its faults are the same whoever asks.
+    Every surface (the AgentOS form, AG-UI, the AI SDK chat; teams and agents) comes through
+    here with its own encoder, so the scenario, its timing, its faults, its session and its
+    journal entry are the same whoever asks.
     """
     state: AppState = request.app.state.mock
+    space = space_of(request)
+    facts = noted(request)
+    if facts is not None and facts.fields is None:  # a JSON request: journal what it asked
+        facts.fields = {"message": message, **({"session_id": session_id} if session_id else {})}
     received = received or Received()
     speed = request_speed(request, state.settings.speed)
+    try:
+        scenario = choose_scenario(space, team, message, request.headers.get(SCENARIO_HEADER))
+    except ControlError as error:
+        raise ApiError(400, str(error)) from None
     context = RunContext(
         team=team,
-        scenario=select_scenario(team, message),
+        scenario=scenario,
         message=message,
         session_id=session_id or str(uuid.uuid4()),
         run_id=run_id or str(uuid.uuid4()),
@@ -126,14 +132,22 @@ def start_run(
     )
     plan = build_plan(context, speed=speed, seed=state.settings.seed, faker=state.faker)
     delivery = PLAIN
-    fault = select_fault(state, context)
+    fault = select_fault(state, context, space)
     if fault is not None:
         plan, delivery = deliver(fault, plan, speed=speed, error_format=state.settings.error_format)
-    return RunResponse(state, plan, delivery, encoder, stream=stream)  # type: ignore[return-value]
+    return RunResponse(state, plan, delivery, encoder, stream=stream, space=space)  # type: ignore[return-value]
+
+
+async def create_agent_run(request: Request) -> Response:
+    """`POST /agents/{agent_id}/runs`: the same form, a stand-alone agent's run."""
+    try:
+        return await _create_team_run(request)
+    finally:
+        await request.close()
 
 
 async def cancel_team_run(request: Request) -> Response:
-    """200 `{}` for any run of a known team, running, finished or unknown, as AgentOS answers."""
+    """200 `{}` for any run of a known team or agent, running, finished or unknown, as AgentOS answers."""
     state: AppState = request.app.state.mock
     runnable(request)
     state.live_runs.cancel(request.path_params["run_id"])

@@ -2,7 +2,7 @@
 
 Rules are tried before normal scenario selection, in file order and then in the order of each
 file's `faults:` list; the first that covers the team, matches the message and fires wins.
-Flaky counters live in `AppState.fault_counts`; a probabilistic rule's n-th draw for a team
+Flaky counters live in the request's space (`Space.fault_counts`); a probabilistic rule's n-th draw for a team
 comes from a generator seeded with the server seed, the rule and n, so the same seed gives the
 same failures in the same order however other teams' requests interleave.
 
@@ -48,28 +48,32 @@ DEFAULT_HEADERS: dict[int, tuple[tuple[str, str], ...]] = {
     503: (("Retry-After", "30"),),
 }
 
-def select_fault(state: Any, context: RunContext) -> FaultRule | None:
-    """The first rule that covers the team, matches the message and fires this time, if any."""
+
+def select_fault(state: Any, context: RunContext, space: Any = None) -> FaultRule | None:
+    """The first rule that covers the team, matches the message and fires this time, if any.
+
+    Counters are those of `space` (the request's namespace; default: the default one)."""
+    space = space if space is not None else state.space()
     team_id = context.team.id
-    for team in state.scenarios.runnable().values():
+    for team in [*state.teams(space).values(), *state.scenarios.agents.values()]:
         for rule in team.faults:
             if not rule.covers(team_id) or (rule.match is not None and not rule.match.search(context.message)):
                 continue
-            if _fires(state, rule, team_id, context.session_id):
+            if _fires(state.settings.seed, space.fault_counts, rule, team_id, context.session_id):
                 return rule
     return None
 
 
-def _fires(state: Any, rule: FaultRule, team_id: str, session_id: str) -> bool:
+def _fires(seed: int, counts: dict[tuple[str, str, str], int], rule: FaultRule, team_id: str, session_id: str) -> bool:
     if rule.times is None and rule.probability is None:
         return True
     counter = (rule.key, team_id, session_id if rule.per == "session" and rule.times is not None else "")
-    seen = state.fault_counts.get(counter, 0)
-    state.fault_counts[counter] = seen + 1
+    seen = counts.get(counter, 0)
+    counts[counter] = seen + 1
     if rule.times is not None:
         return seen < rule.times
     assert rule.probability is not None
-    draw = random.Random(f"{state.settings.seed}\x00{rule.key}\x00{team_id}\x00{seen}").random()
+    draw = random.Random(f"{seed}\x00{rule.key}\x00{team_id}\x00{seen}").random()
     return draw < rule.probability
 
 
@@ -123,12 +127,7 @@ DELIVERIES: dict[type[Action], Deliver] = {
 
 
 def _delivery(rule: FaultRule, **how: Any) -> Delivery:
-    return Delivery(head_delay=rule.latency, fault=KIND_NAMES[type(rule.action)], **how)
-
-
-KIND_NAMES: dict[type[Action], str] = {
-    HttpFailure: "status", RunError: "error", Cancel: "cancel", Drop: "drop", Stall: "stall", Slow: "slow",
-}
+    return Delivery(head_delay=rule.latency, fault=rule.kind, **how)
 
 
 def http_failure(failure: HttpFailure, error_format: str) -> Response:

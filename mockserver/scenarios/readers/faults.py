@@ -127,6 +127,7 @@ def read_fault(reader: Reader, doc: Any, line: int, key: str, team_id: str) -> F
         return None
     return FaultRule(
         key=key,
+        kind=kind.key,
         action=action,
         teams=teams,
         match=match,
