@@ -89,8 +89,9 @@ class RunResponse:
     async def _deliver(self, scope: Scope, receive: Receive, send: Send, player: Player, control: RunControl) -> None:
         run = self.run
         delivery = run.delivery
-        if delivery.head_delay > 0:
-            await anyio.sleep(delivery.head_delay)
+        head = run.plan.head + delivery.head_delay
+        if head > 0:
+            await anyio.sleep(head)
         if delivery.refusal is not None:
             await self._refuse(scope, receive, send)
             return
