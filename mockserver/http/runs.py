@@ -6,6 +6,7 @@ Checks run in the real server's order: auth (middleware), then the form (422), t
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from starlette.requests import Request
@@ -51,6 +52,7 @@ async def create_team_run(request: Request) -> Response:
 
 async def _create_team_run(request: Request) -> Response:
     state: AppState = request.app.state.mock
+    received_at = time.time()  # a scenario's head time counts from here, not after the form is read
     form = run_form(await read_form(request))
     files_metadata = parse_files_metadata(form.extra.get("files_metadata"))
     team = state.scenarios.teams.get(request.path_params["team_id"])
@@ -69,6 +71,7 @@ async def _create_team_run(request: Request) -> Response:
         files=template_files(received),
         media=agno_media(received),
         uploads=tuple(echo(received)),
+        started_at=received_at,
     )
     plan = build_plan(context, speed=speed, seed=state.settings.seed, faker=state.faker)
     delivery = PLAIN
