@@ -336,6 +336,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _switch(serve, "--access-log", True, "log requests the run lines do not cover (failures, other endpoints)")
 
+    imports = commands.add_parser(
+        "import",
+        help="turn an SSE capture (curl -N output) or a browser HAR file into scenario files",
+        description="Write the team runs of FILE into OUT as `record` writes them. An SSE capture has no"
+        " timing: its frames come 50 ms apart. A HAR file keeps phases, not chunks: the head comes after"
+        " the entry's wait, and its frames are spread evenly over its receive time.",
+    )
+    imports.add_argument("file", type=Path, help="a curl -N capture or a .har file")
+    imports.add_argument("--out", type=Path, required=True, help="folder of the scenario files to write")
+    imports.add_argument("--team-id", help="write the team under this id instead of its own")
+
     validate = commands.add_parser("validate", help="check scenario files and list every problem")
     validate.add_argument(
         "directory",
@@ -435,4 +446,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return validate(args.directory)
     if args.command == "record":
         return record(args)
+    if args.command == "import":
+        from mockserver.record.command import import_capture
+
+        return import_capture(args.file, args.out, rename=args.team_id)
     return serve(settings_from(args))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import sys
@@ -29,11 +30,13 @@ def _exit(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def _folder(out: Path, rename: str | None, source: str, *, file: Path | None = None) -> RecordingFolder | None:
+def _folder(
+    out: Path, rename: str | None, source: str, *, file: Path | None = None, command: str = "record"
+) -> RecordingFolder | None:
     try:
         return RecordingFolder(out, rename=rename, source=source, file=file)
     except RecordingRefused as refusal:
-        print(f"mockserver record: {refusal}", file=sys.stderr)
+        print(f"mockserver {command}: {refusal}", file=sys.stderr)
         return None
 
 
@@ -131,3 +134,23 @@ async def _send_once(proxy: RecordingProxy, team: str, message: str, key: str | 
     finally:
         await proxy.aclose()
     return status, b"".join(chunks)
+
+
+def import_capture(file: Path, out: Path, *, rename: str | None) -> int:
+    from mockserver.record.importer import UnreadableCapture, import_file
+
+    folder = _folder(out, rename, str(file), command="import")
+    if folder is None:
+        return 1
+    try:
+        written = import_file(file, folder)
+    except (OSError, UnreadableCapture, RecordingRefused) as error:
+        print(f"mockserver import: {file}: {error}", file=sys.stderr)
+        return 1
+    for run, path, added in written:
+        note = "" if added else " (message already imported: the replay answers with the first)"
+        say(
+            f"imported {folder.team_id_for(run.team_id)} {json.dumps(run.message, ensure_ascii=False)}:"
+            f" {len(run.frames)} frames → {path}{note}"
+        )
+    return 0
