@@ -25,7 +25,7 @@ from mockserver.record.runs import SseReader
 from mockserver.record.writer import RecordingFolder
 from mockserver.scenarios.loader import load_directory
 from mockserver.settings import Settings
-from tests.conftest import SHIPPED, free_port, run_server, serve_app
+from tests.conftest import SHIPPED, free_port, parse_sse, run_server, serve_app
 from tests.real_agentos import run_real_agentos
 
 KEY = "s3cret-demo-key"
@@ -77,6 +77,12 @@ def session(
     )
     runs = httpx.get(f"{url}/sessions/{session_id}/runs", params={"type": "team"}, headers=headers).json()
     return [first, second], runs
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_client() -> Iterator[None]:
+    yield
+    CLIENT.close()
 
 
 @contextmanager
@@ -335,3 +341,28 @@ def test_the_one_shot_form_sends_one_run_through_the_same_recorder(tmp_path: Pat
     assert result.stdout.startswith('recorded one-shot "delegate": ')
     assert KEY not in (tmp_path / "one-shot.yaml").read_text()
     assert list(load_directory(tmp_path).teams) == ["one-shot"]
+
+
+def test_a_run_cancelled_while_recording_replays_its_cancel_with_its_own_run_id(tmp_path: Path) -> None:
+    lines: list[str] = []
+    frames: list[tuple[str, dict[str, Any]]] = []
+    reader = SseReader()
+    with (
+        run_real_agentos() as real,
+        serve_app(RecordingProxy(real, RecordingFolder(tmp_path), lines.append)) as (url, _),
+        CLIENT.stream("POST", f"{url}/teams/research-team/runs", data={"message": "slow"}) as response,
+    ):
+        for chunk in response.iter_raw():
+            frames += reader.feed(chunk)
+            if sum(event == "TeamRunContent" for event, _ in frames) == 3 and len(lines) == 0:
+                lines.append("cancelled")
+                run_id = frames[0][1]["run_id"]
+                assert CLIENT.post(f"{url}/teams/research-team/runs/{run_id}/cancel").status_code == 200
+    assert "TeamRunCancelled" in [event for event, _ in frames]
+    assert lines[1].startswith('recorded research-team "slow": ')
+    with run_server(Settings(scenarios=tmp_path, speed=0)) as mock:
+        replay = parse_sse(CLIENT.post(f"{mock}/teams/research-team/runs", data={"message": "slow"}).content)
+    assert [event for event, _ in replay] == [event for event, _ in frames]
+    cancelled = next(data for event, data in replay if event == "TeamRunCancelled")
+    assert cancelled["reason"] == f"Run {replay[0][1]['run_id']} was cancelled"
+    assert cancelled["content"] == next(data for event, data in frames if event == "TeamRunCancelled")["content"]

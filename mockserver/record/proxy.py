@@ -27,6 +27,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from mockserver.record.runs import FileInfo, RecordedFrame, RecordedRun, SseReader
 from mockserver.record.writer import RecordingFolder, TeamInfo
+from mockserver.scenarios.loader import ScenarioError
 
 TEAM_RUN = re.compile(r"^/teams/([^/]+)/runs/?$")
 HOP_BY_HOP = frozenset(
@@ -177,7 +178,11 @@ class RecordingProxy:
         info = self.teams.get(run.team_id)
         if info is None:
             info = self.teams[run.team_id] = await self._team_info(run.team_id, scope)
-        path, written = self.folder.add(run, info)
+        try:
+            path, written = self.folder.add(run, info)
+        except ScenarioError as error:  # e.g. a `{{ … }}` in the model's answer, which reads as a placeholder
+            self.report(f"not recorded: team {run.team_id!r} {_quoted(run.message)} would not load: {error}")
+            return
         self.recorded.append(run)
         team = self.folder.team_id_for(run.team_id)
         files = f" + {len(run.files)} file(s)" if run.files else ""
