@@ -43,6 +43,7 @@ HOP_BY_HOP = frozenset(
         "host",
     }
 )
+HTTPX_DEFAULTS = frozenset({b"accept", b"accept-encoding", b"user-agent"})
 UPSTREAM_TIMEOUT = httpx.Timeout(connect=10.0, read=None, write=60.0, pool=10.0)
 """No read timeout: a model may think for minutes between two frames."""
 
@@ -126,7 +127,12 @@ class RecordingProxy:
         query = scope.get("query_string", b"").decode("latin-1")
         url = httpx.URL(f"{self.upstream}{path}" + (f"?{query}" if query else ""))
         client = self._client()
-        request = client.build_request(scope["method"], url, headers=_forwarded(scope["headers"]), content=body)
+        # httpx counts the body it sends itself: the client's content-length would be a second one.
+        headers = [(k, v) for k, v in _forwarded(scope["headers"]) if k.lower() != b"content-length"]
+        request = client.build_request(scope["method"], url, headers=headers, content=body)
+        given = {k.lower() for k, _ in headers}
+        for name in HTTPX_DEFAULTS - given:  # what httpx adds on its own (gzip!) was not asked for
+            del request.headers[name.decode()]
         started = time.monotonic()
         try:
             response = await client.send(request, stream=True)
