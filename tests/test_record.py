@@ -32,6 +32,7 @@ from tests.real_agentos import run_real_agentos
 
 KEY = "s3cret-demo-key"
 COOKIE = "agentui=s3cret-cookie"
+AUTH = {"Authorization": f"Bearer {KEY}"}
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -51,6 +52,7 @@ class Arrival:
 
 
 def stream(url: str, data: dict[str, str], files: Any = None, headers: dict[str, str] | None = None) -> list[Arrival]:
+    headers = AUTH if headers is None else headers
     """Post a streamed run as a UI does and stamp each frame with its arrival since the request."""
     reader = SseReader()
     arrivals: list[Arrival] = []
@@ -134,12 +136,20 @@ class Recording:
 
 
 @pytest.fixture(scope="module")
-def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
+def real() -> Iterator[str]:
+    """One real AgentOS, secured with KEY, for the whole module (agno keeps process-wide HTTP
+    clients that a second AgentOS in the same process closes from the wrong event loop)."""
+    with run_real_agentos(security_key=KEY) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def recording(real: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
     """A two-turn session of a UI (bearer token and cookie included) with a real AgentOS, through the proxy."""
     folder = tmp_path_factory.mktemp("recorded")
     lines: list[str] = []
-    headers = {"Authorization": f"Bearer {KEY}", "Cookie": COOKIE}
-    with run_real_agentos(security_key=KEY) as real:
+    headers = {**AUTH, "Cookie": COOKIE}
+    if True:
         proxy = RecordingProxy(real, RecordingFolder(folder, source=real), lines.append)
         with serve_app(proxy) as (url, _):
             assert httpx.get(f"{url}/teams", headers=headers).status_code == 200  # other routes pass through
@@ -266,16 +276,15 @@ def test_a_team_id_defined_in_the_folder_is_refused_before_anything_is_written(t
     assert sorted(p.name for p in shipped.iterdir()) == before
 
 
-def test_runs_of_a_team_already_in_the_folder_pass_through_unrecorded(tmp_path: Path) -> None:
+def test_runs_of_a_team_already_in_the_folder_pass_through_unrecorded(real: str, tmp_path: Path) -> None:
     (tmp_path / "research-team.yaml").write_text((SHIPPED / "research-team.yaml").read_text())
     lines: list[str] = []
     renamed_folder = tmp_path / "renamed"
-    with run_real_agentos() as real:
-        with serve_app(RecordingProxy(real, RecordingFolder(tmp_path), lines.append)) as (url, _):
-            frames = stream(url, {"message": "hello"})
-        renamed = RecordingProxy(real, RecordingFolder(renamed_folder, rename="demo-team"), lines.append)
-        with serve_app(renamed) as (renamed_url, _):
-            stream(renamed_url, {"message": "hello"})
+    with serve_app(RecordingProxy(real, RecordingFolder(tmp_path), lines.append)) as (url, _):
+        frames = stream(url, {"message": "hello"})
+    renamed = RecordingProxy(real, RecordingFolder(renamed_folder, rename="demo-team"), lines.append)
+    with serve_app(renamed) as (renamed_url, _):
+        stream(renamed_url, {"message": "hello"})
     assert frames[-1].event == "TeamRunCompleted"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["renamed", "research-team.yaml"]
     assert lines[0].startswith("not recording team 'research-team': team id 'research-team' is already defined in")
@@ -283,28 +292,29 @@ def test_runs_of_a_team_already_in_the_folder_pass_through_unrecorded(tmp_path: 
     assert lines[1].startswith('recorded demo-team "hello"')
 
 
-def test_ctrl_c_mid_run_keeps_every_finished_run_and_prints_no_traceback(tmp_path: Path) -> None:
+def test_ctrl_c_mid_run_keeps_every_finished_run_and_prints_no_traceback(real: str, tmp_path: Path) -> None:
     out = tmp_path / "demo"
     port = free_port()
-    with run_real_agentos() as real:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mockserver", "record", "--upstream", real, "--out", str(out), "--port", str(port)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            proxy = f"http://127.0.0.1:{port}"
-            wait_for(proxy, process)
-            stream(proxy, {"message": "hello"})
-            slow = threading.Thread(target=lambda: _ignore_cut(proxy), daemon=True)
-            slow.start()
-            time.sleep(0.6)  # the slow run is streaming (2 s of chunks)
-            process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=20)
-        finally:
-            if process.poll() is None:
-                process.kill()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "record", "--upstream", real, "--out", str(out), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        proxy = f"http://127.0.0.1:{port}"
+        wait_for(proxy, process)
+        stream(proxy, {"message": "hello"})
+        slow = threading.Thread(target=lambda: _ignore_cut(proxy))
+        slow.start()
+        time.sleep(0.6)  # the slow run is streaming (2 s of chunks)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=20)
+        slow.join(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr + stdout
     assert 'recorded research-team "hello"' in stdout and "1 run(s) recorded" in stdout
@@ -318,51 +328,50 @@ def _ignore_cut(url: str) -> None:
         stream(url, {"message": "slow"})
 
 
-def test_the_one_shot_form_sends_one_run_through_the_same_recorder(tmp_path: Path) -> None:
-    with run_real_agentos(security_key=KEY) as real:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mockserver",
-                "record",
-                real,
-                "--team",
-                "research-team",
-                "--message",
-                "delegate",
-                "--out",
-                str(tmp_path),
-                "--team-id",
-                "one-shot",
-                "--security-key",
-                KEY,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+def test_the_one_shot_form_sends_one_run_through_the_same_recorder(real: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "record",
+            real,
+            "--team",
+            "research-team",
+            "--message",
+            "delegate",
+            "--out",
+            str(tmp_path),
+            "--team-id",
+            "one-shot",
+            "--security-key",
+            KEY,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith('recorded one-shot "delegate": ')
     assert KEY not in (tmp_path / "one-shot.yaml").read_text()
     assert list(load_directory(tmp_path).teams) == ["one-shot"]
 
 
-def test_a_run_cancelled_while_recording_replays_its_cancel_with_its_own_run_id(tmp_path: Path) -> None:
+def test_a_run_cancelled_while_recording_replays_its_cancel_with_its_own_run_id(real: str, tmp_path: Path) -> None:
     lines: list[str] = []
     frames: list[tuple[str, dict[str, Any]]] = []
     reader = SseReader()
     with (
-        run_real_agentos() as real,
         serve_app(RecordingProxy(real, RecordingFolder(tmp_path), lines.append)) as (url, _),
-        CLIENT.stream("POST", f"{url}/teams/research-team/runs", data={"message": "slow"}) as response,
+        CLIENT.stream("POST", f"{url}/teams/research-team/runs", data={"message": "slow"}, headers=AUTH) as response,
     ):
         for chunk in response.iter_raw():
             frames += reader.feed(chunk)
             if sum(event == "TeamRunContent" for event, _ in frames) == 3 and len(lines) == 0:
                 lines.append("cancelled")
                 run_id = frames[0][1]["run_id"]
-                assert CLIENT.post(f"{url}/teams/research-team/runs/{run_id}/cancel").status_code == 200
+                cancel = CLIENT.post(f"{url}/teams/research-team/runs/{run_id}/cancel", headers=AUTH)
+                assert cancel.status_code == 200
     assert "TeamRunCancelled" in [event for event, _ in frames]
     assert lines[1].startswith('recorded research-team "slow": ')
     with run_server(Settings(scenarios=tmp_path, speed=0)) as mock:

@@ -8,8 +8,9 @@ a crash never leaves half a file. Each run becomes one scenario of raw `event:` 
   later run answers its own message exactly (`match: ^<escaped message>$`). A session's turns
   thus replay in order as long as the UI sends the same messages, with no state to reset
   between tests. A message recorded twice replays its first recording.
-- `delay` of the first event is the recorded time to the response head (replayed before the
-  head); the second event's is counted from the head, every later one from the event before.
+- `delay` of the first event is its arrival after the request, waited before the response head
+  (the mock sends the head with the first frame; the real head time is noted in the header
+  comment); every later delay counts from the event before.
   Delays are differences of rounded offsets, so rounding never adds up along a long stream.
 - Envelope ids (`run_id`, `session_id`, `parent_run_id`) stay in the items: the replay maps
   each recorded id to its own, wherever the id appears (see `agentos/expand.py: _IdMap`).
@@ -215,7 +216,7 @@ def header(team_id: str, upstream_id: str, runs: list[RecordedRun], source: str)
         f"# Recorded by `mockserver record` from {source or 'a real AgentOS'}, team {upstream_id!r}"
         + (f" (renamed {team_id!r})" if team_id != upstream_id else "")
         + ".",
-        "# The first event's delay is the time to the response head; every id is replaced by the replay's own.",
+        "# The first event's delay is its arrival after the request; every id is replaced by the replay's own.",
         "# Runs, in the order they were recorded:",
     ]
     for index, run in enumerate(runs, 1):
@@ -223,7 +224,7 @@ def header(team_id: str, upstream_id: str, runs: list[RecordedRun], source: str)
         lines.append(
             f"#   {index}. session {run.replay_session or '?'}: {json.dumps(run.message, ensure_ascii=False)}"
             + (f" with {files}" if files else "")
-            + f"; {len(run.frames)} frames in {run.duration:.3f} s"
+            + f"; head after {run.head * 1000:.1f} ms, {len(run.frames)} frames in {run.duration:.3f} s"
         )
     return "\n".join(lines) + "\n"
 
