@@ -7,6 +7,7 @@ and its scenario are the request's space's (`control/choice.py`).
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from starlette.requests import Request
@@ -69,6 +70,7 @@ def runnable(request: Request) -> Team:
 
 
 async def _create_team_run(request: Request) -> Response:
+    received_at = time.time()  # a scenario's head time counts from here, not after the form is read
     space = space_of(request)
     raw = await read_form(request)
     note_form(request, raw)
@@ -87,6 +89,7 @@ async def _create_team_run(request: Request) -> Response:
         user_id=form.user_id,
         stream=form.stream,
         received=received,
+        received_at=received_at,
     )
 
 
@@ -101,6 +104,7 @@ def start_run(
     user_id: str | None = None,
     stream: bool = True,
     received: Received | None = None,
+    received_at: float | None = None,
 ) -> Response:
     """A run of `team` for `message`, chosen, planned, faulted and handed to the pipeline.
 
@@ -129,6 +133,7 @@ def start_run(
         files=template_files(received),
         media=agno_media(received),
         uploads=tuple(echo(received)),
+        started_at=time.time() if received_at is None else received_at,
     )
     plan = build_plan(context, speed=speed, seed=state.settings.seed, faker=state.faker)
     delivery = PLAIN
