@@ -13,6 +13,7 @@ from mockserver.http import discovery, runs, sessions
 from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
 from mockserver.http.errors import ApiError, error_response
+from mockserver.http.routing import StripTrailingSlash
 from mockserver.scenarios.loader import load_directory
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.scenarios.reload import watching
@@ -42,6 +43,7 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(StripTrailingSlash),
             cors_middleware(settings.cors_origins),
             Middleware(ServerErrors, error_format=error_format),
             Middleware(BearerAuth, key=settings.security_key, error_format=error_format),

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from mockserver.http.routing import route
 
 from mockserver.agentos.events import MODEL_CLASSES
 from mockserver.http.errors import ApiError
@@ -187,10 +187,10 @@ async def get_agent(request: Request) -> Response:
 
 
 routes = [
-    Route("/health", health, methods=["GET"]),
-    Route("/config", config, methods=["GET"]),
-    Route("/teams", list_teams, methods=["GET"]),
-    Route("/teams/{team_id}", get_team, methods=["GET"]),
-    Route("/agents", list_agents, methods=["GET"]),
-    Route("/agents/{agent_id}", get_agent, methods=["GET"]),
+    route("/health", health, methods=["GET"]),
+    route("/config", config, methods=["GET"]),
+    route("/teams", list_teams, methods=["GET"]),
+    route("/teams/{team_id}", get_team, methods=["GET"]),
+    route("/agents", list_agents, methods=["GET"]),
+    route("/agents/{agent_id}", get_agent, methods=["GET"]),
 ]

@@ -71,18 +71,44 @@ def run_form(form: FormData) -> RunForm:
             flags[name] = parse_bool(name, _text(form, name), True)
         except ApiError as problem:
             problems.append(problem)
+    files = _files(form)
+    if isinstance(files, ApiError):
+        problems.append(files)
     if problems:
         raise _merged(problems)
-    files = tuple(f for f in form.getlist("files") if isinstance(f, Upload))
     known = {"message", "stream", "monitor", "session_id", "user_id", "files"}
     return RunForm(
         message=message or "",
         stream=flags["stream"],
         session_id=_text(form, "session_id"),
         user_id=_text(form, "user_id"),
-        files=files,
+        files=files if isinstance(files, tuple) else (),
         extra={k: v for k, v in form.multi_items() if k not in known and isinstance(v, str)},
     )
+
+
+def _is_empty_file_input(part: Any) -> bool:
+    """What a browser sends for a file input with no file chosen; FastAPI drops it."""
+    return isinstance(part, Upload) and part.filename == "" and part.size == 0
+
+
+def _files(form: FormData) -> tuple[Upload, ...] | ApiError:
+    """The `files` parts, as FastAPI's `List[UploadFile]` takes them: a text part is a 422."""
+    parts = [part for part in form.getlist("files") if not _is_empty_file_input(part)]
+    texts = [
+        {
+            "type": "value_error",
+            "loc": ["body", "files", index],
+            "msg": f"Value error, Expected UploadFile, received: {type(part)}",
+            "input": part,
+            "ctx": {"error": {}},
+        }
+        for index, part in enumerate(parts)
+        if not isinstance(part, Upload)
+    ]
+    if texts:
+        return ApiError(422, "files: Value error, Expected UploadFile, received a text field", agentos_detail=texts)
+    return tuple(part for part in parts if isinstance(part, Upload))
 
 
 def _merged(problems: list[ApiError]) -> ApiError:

@@ -10,7 +10,7 @@ import uuid
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from mockserver.http.routing import route
 
 from mockserver.agentos.expand import build_plan
 from mockserver.agentos.media import agno_media, echo, parse_files_metadata, receive, template_files
@@ -89,7 +89,6 @@ async def cancel_team_run(request: Request) -> Response:
 
 
 routes = [
-    Route("/teams/{team_id}/runs", create_team_run, methods=["POST"]),
-    Route("/teams/{team_id}/runs/", create_team_run, methods=["POST"]),
-    Route("/teams/{team_id}/runs/{run_id}/cancel", cancel_team_run, methods=["POST"]),
+    route("/teams/{team_id}/runs", create_team_run, methods=["POST"]),
+    route("/teams/{team_id}/runs/{run_id}/cancel", cancel_team_run, methods=["POST"]),
 ]

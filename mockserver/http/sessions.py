@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from mockserver.http.routing import route
 
 from mockserver.http.errors import ApiError
 from mockserver.agentos.sessions import Session, SessionStore
@@ -246,13 +246,13 @@ async def delete_sessions(request: Request) -> Response:
 
 
 routes = [
-    Route("/sessions", list_sessions, methods=["GET"]),
-    Route("/sessions", delete_sessions, methods=["DELETE"]),
-    Route("/sessions/{session_id}", get_session, methods=["GET"]),
-    Route("/sessions/{session_id}", update_session, methods=["PATCH"]),
-    Route("/sessions/{session_id}", delete_session, methods=["DELETE"]),
-    Route("/sessions/{session_id}/runs", get_session_runs, methods=["GET"]),
-    Route("/sessions/{session_id}/run-previews", get_run_previews, methods=["GET"]),
-    Route("/sessions/{session_id}/runs/{run_id}", get_session_run, methods=["GET"]),
-    Route("/sessions/{session_id}/rename", rename_session, methods=["POST"]),
+    route("/sessions", list_sessions, methods=["GET"]),
+    route("/sessions", delete_sessions, methods=["DELETE"]),
+    route("/sessions/{session_id}", get_session, methods=["GET"]),
+    route("/sessions/{session_id}", update_session, methods=["PATCH"]),
+    route("/sessions/{session_id}", delete_session, methods=["DELETE"]),
+    route("/sessions/{session_id}/runs", get_session_runs, methods=["GET"]),
+    route("/sessions/{session_id}/run-previews", get_run_previews, methods=["GET"]),
+    route("/sessions/{session_id}/runs/{run_id}", get_session_run, methods=["GET"]),
+    route("/sessions/{session_id}/rename", rename_session, methods=["POST"]),
 ]

@@ -1,0 +1,164 @@
+"""Regenerate `tests/captures/agentos-3.1.10-fidelity/` from a real AgentOS 3.1.10: `python -m tests.capture_fidelity`.
+
+The questions: what a frontend sees on the requests where the mock used to answer differently
+(empty file inputs, trailing slashes, HEAD, session history, malformed multipart, ...). Each
+exchange is one `NAME.json`: the request exactly as sent (method, path, headers, body) and the
+answer (status, headers, body). `tests/test_fidelity.py` sends the same requests to the mock.
+The server is `tests/real_agentos.py` (scripted offline model, fresh sqlite database); every
+group of exchanges gets a fresh server, so each group starts from an empty database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+OUT = Path(__file__).resolve().parent / "captures" / "agentos-3.1.10-fidelity"
+RUNS = "/teams/research-team/runs"
+BOUNDARY = "----fidelityBoundary7MA4YWxkTrZu0gW"
+SECURITY_KEY = "fidelity-key"
+
+
+def multipart(*parts: tuple[str, str | None, str | None, bytes]) -> tuple[dict[str, str], bytes]:
+    """(headers, body) of a multipart form as a browser's FormData writes it: (name, filename, type, data)."""
+    body = b""
+    for name, filename, content_type, data in parts:
+        body += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"'.encode()
+        if filename is not None:
+            body += f'; filename="{filename}"'.encode()
+        body += b"\r\n"
+        if content_type is not None:
+            body += f"Content-Type: {content_type}\r\n".encode()
+        body += b"\r\n" + data + b"\r\n"
+    body += f"--{BOUNDARY}--\r\n".encode()
+    return {"content-type": f"multipart/form-data; boundary={BOUNDARY}"}, body
+
+
+def form(**fields: str) -> tuple[dict[str, str], bytes]:
+    return multipart(*((name, None, None, value.encode()) for name, value in fields.items()))
+
+
+EMPTY_FILE_INPUT = ("files", "", "application/octet-stream", b"")
+"""What `new FormData(form)` sends for an `<input type=file name=files>` with no file chosen."""
+
+
+class Recorder:
+    """Sends requests to one server and saves each exchange as `NAME.json`."""
+
+    def __init__(self, url: str) -> None:
+        self.client = httpx.Client(base_url=url, timeout=30)
+        self.values: dict[str, Any] = {}
+
+    def send(
+        self,
+        name: str,
+        note: str,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | list[tuple[str, str]] | None = None,
+        body: bytes = b"",
+        save: bool = True,
+    ) -> httpx.Response:
+        pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+        response = self.client.request(method, path, headers=pairs, content=body)
+        if save:
+            record = {
+                "note": note,
+                "request": {"method": method, "path": path, "headers": pairs, "body": body.decode("utf-8")},
+                "status": response.status_code,
+                "headers": [[k.decode(), v.decode()] for k, v in response.headers.raw if k.lower() != b"date"],
+                "body": response.content.decode("utf-8"),
+            }
+            (OUT / f"{name}.json").write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+        return response
+
+    def run(self, name: str, note: str, *, save: bool = True, files: tuple[Any, ...] = (), **fields: str) -> httpx.Response:
+        parts = [(k, None, None, v.encode()) for k, v in fields.items()]
+        headers, body = multipart(*parts, *files)
+        return self.send(name, note, "POST", RUNS, headers=headers, body=body, save=save)
+
+
+def uploads(rec: Recorder) -> None:
+    rec.run("u1_empty_file_input", "stream=false with an empty file input beside the message", message="hello",
+            stream="false", files=(EMPTY_FILE_INPUT,))
+    rec.run("u2_files_text_field", "a text field named files (no filename)", message="hello", stream="false",
+            files=(("files", None, None, b"notes"),))
+    rec.send("u3_multipart_garbage", "a multipart body that is not multipart", "POST", RUNS,
+             headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"}, body=b"garbage")
+    rec.send("u4_multipart_no_boundary", "multipart/form-data without a boundary", "POST", RUNS,
+             headers={"content-type": "multipart/form-data"}, body=b"garbage")
+
+
+def http_details(rec: Recorder) -> None:
+    for path in ("/teams/", "/health/", "/sessions/", "/agents/", "/config/"):
+        rec.send(f"t_get{path.replace('/', '_').rstrip('_')}_slash", f"GET {path} (trailing slash)", "GET", path)
+    rec.send("t_head_health", "HEAD /health", "HEAD", "/health")
+    rec.send("t_post_health", "POST on a GET route", "POST", "/health")
+    rec.send("t_put_sessions", "PUT on /sessions (GET and DELETE routes)", "PUT", "/sessions")
+    rec.send("t_delete_sessions_no_body", "DELETE /sessions with no body", "DELETE", "/sessions")
+    rec.send("t_delete_sessions_empty_object", "DELETE /sessions with {}", "DELETE", "/sessions",
+             headers={"content-type": "application/json"}, body=b"{}")
+
+
+def sessions(rec: Recorder) -> None:
+    rec.run("s1_owned_run", "run 1 of session S1 by user u1", message="hello", stream="false", session_id="S1",
+            user_id="u1")
+    rec.run("s2_no_user_into_owned", "run 2 of S1 with no user_id", message="hello", stream="false",
+            session_id="S1")
+    rec.run("s3_delegating_run", "a delegating run in session S2, streamed", message="delegate", session_id="S2",
+            user_id="u2")
+    rec.send("s4_session_detail", "GET /sessions/S2 after a delegating run", "GET", "/sessions/S2")
+    rec.send("s5_session_runs", "GET /sessions/S2/runs: where member events are filed", "GET", "/sessions/S2/runs")
+    rec.send("s6_session_name_derived", "?session_name= a word of the first message (not renamed)", "GET",
+             "/sessions?session_name=deleg")
+    rec.send("s7_rename", "rename S2", "POST", "/sessions/S2/rename", headers={"content-type": "application/json"},
+             body=b'{"session_name": "Capital question"}')
+    rec.send("s8_session_name_renamed", "?session_name= part of a name set by rename", "GET",
+             "/sessions?session_name=capital")
+    rec.send("s9_db_id_bogus_list", "GET /sessions?db_id=bogus", "GET", "/sessions?db_id=bogus")
+    rec.send("s10_db_id_bogus_one", "GET /sessions/S2?db_id=bogus", "GET", "/sessions/S2?db_id=bogus")
+    rec.send("s11_team_session_as_agent", "GET /sessions/S2?type=agent for a team session", "GET",
+             "/sessions/S2?type=agent")
+    rec.send("s12_patch", "PATCH /sessions/S2", "PATCH", "/sessions/S2", headers={"content-type": "application/json"},
+             body=b'{"metadata": {"pinned": true}}')
+
+
+def secured(rec: Recorder) -> None:
+    rec.send("a1_two_authorization_headers", "right key first, wrong key second", "GET", "/teams",
+             headers=[("authorization", f"Bearer {SECURITY_KEY}"), ("authorization", "Bearer wrong")])
+    rec.send("a2_two_authorization_headers_wrong_first", "wrong key first, right key second", "GET", "/teams",
+             headers=[("authorization", "Bearer wrong"), ("authorization", f"Bearer {SECURITY_KEY}")])
+
+
+GROUPS: dict[str, tuple[Callable[[Recorder], None], str | None]] = {
+    "uploads": (uploads, None),
+    "http": (http_details, None),
+    "sessions": (sessions, None),
+    "secured": (secured, SECURITY_KEY),
+}
+
+
+@contextmanager
+def _server(security_key: str | None) -> Iterator[str]:
+    from tests.real_agentos import run_real_agentos
+
+    with run_real_agentos(security_key=security_key) as url:
+        yield url
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, (group, key) in GROUPS.items():
+        with _server(key) as url:
+            group(Recorder(url))
+        print(f"captured {name}")
+
+
+if __name__ == "__main__":
+    main()
