@@ -86,3 +86,82 @@ def test_a_trailing_slash_on_a_run_streams_as_without(agentos_url: str) -> None:
     with httpx.stream("POST", agentos_url + "/teams/research-team/runs/", data={"message": "[direct] hi"}) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
+
+
+# -- 3. session history ----------------------------------------------------------------------
+
+SESSION_STEPS = [
+    "s1_owned_run", "s2_no_user_into_owned", "s3_delegating_run", "s4_session_detail", "s5_session_runs",
+    "s6_session_name_derived", "s7_rename", "s8_session_name_renamed", "s9_db_id_bogus_list",
+    "s10_db_id_bogus_one", "s11_team_session_as_agent", "s12_patch",
+]
+
+
+@pytest.fixture(scope="module")
+def session_story() -> Iterator[dict[str, tuple[dict[str, Any], httpx.Response]]]:
+    """The captured session story replayed, step by step, on a mock of its own."""
+    with run_server(Settings(scenarios=TEST_SCENARIOS, speed=0, error_format="agentos")) as url:
+        yield {name: replay(url, name) for name in SESSION_STEPS}
+
+
+def real_and_mock(story: dict[str, tuple[dict[str, Any], httpx.Response]], name: str) -> tuple[Any, Any]:
+    exchange, response = story[name]
+    assert response.status_code == exchange["status"], name
+    return json.loads(exchange["body"]), response.json()
+
+
+def test_an_owned_session_refuses_a_run_without_a_user(session_story: dict) -> None:
+    real, mock = real_and_mock(session_story, "s2_no_user_into_owned")
+    assert mock == real == {"detail": "Session not found"}
+
+
+@pytest.mark.parametrize("name", ["s4_session_detail", "s7_rename", "s12_patch"])
+def test_chat_history_has_no_tool_messages_and_the_keys_are_agentos(session_story: dict, name: str) -> None:
+    real, mock = real_and_mock(session_story, name)
+    assert list(mock) == list(real), "rename and PATCH write the null keys, GET leaves them out"
+    assert [m["role"] for m in mock["chat_history"]] == [m["role"] for m in real["chat_history"]]
+    assert {k: mock[k] for k in ("session_summary", "metadata", "total_tokens") if k in real} == {
+        k: real[k] for k in ("session_summary", "metadata", "total_tokens") if k in real
+    }
+
+
+def test_member_events_are_stored_on_the_team_run(session_story: dict) -> None:
+    real, mock = real_and_mock(session_story, "s5_session_runs")
+    assert [list(run) for run in mock] == [list(run) for run in real]
+    assert [[e["event"] for e in run.get("events", [])] for run in mock] == [
+        [e["event"] for e in run.get("events", [])] for run in real
+    ]
+
+
+def test_session_name_matches_only_a_name_set_by_rename(session_story: dict) -> None:
+    real, mock = real_and_mock(session_story, "s6_session_name_derived")
+    assert mock["data"] == real["data"] == []
+    real, mock = real_and_mock(session_story, "s8_session_name_renamed")
+    assert [s["session_name"] for s in mock["data"]] == [s["session_name"] for s in real["data"]] == ["Capital question"]
+
+
+@pytest.mark.parametrize("name", ["s9_db_id_bogus_list", "s10_db_id_bogus_one"])
+def test_an_unknown_db_id_is_a_404(session_story: dict, name: str) -> None:
+    real, mock = real_and_mock(session_story, name)
+    assert mock == real == {"detail": "No database found with id 'bogus'"}
+
+
+def test_a_team_session_reads_as_an_agent_session(session_story: dict) -> None:
+    real, mock = real_and_mock(session_story, "s11_team_session_as_agent")
+    assert list(mock) == list(real)
+    assert mock["agent_session_id"] == mock["session_id"] == real["session_id"]
+
+
+def test_the_db_id_from_teams_is_accepted(agentos_url: str) -> None:
+    db_id = httpx.get(agentos_url + "/teams").json()[0]["db_id"]
+    assert httpx.get(agentos_url + "/sessions", params={"db_id": db_id}).status_code == 200
+
+
+# -- 7. smaller ones -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["t_delete_sessions_no_body", "t_delete_sessions_empty_object"])
+def test_delete_sessions_without_its_fields_is_fastapis_422(agentos_url: str, name: str) -> None:
+    exchange, response = replay(agentos_url, name)
+    assert response.status_code == exchange["status"] == 422
+    assert response.json() == json.loads(exchange["body"])

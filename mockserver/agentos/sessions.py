@@ -69,22 +69,47 @@ class Session:
             body["metadata"] = self.metadata
         return body
 
-    def detail(self) -> dict[str, Any]:
-        """`GET /sessions/{id}`: the session with the chat history of its team runs."""
-        body: dict[str, Any] = {"session_id": self.session_id, "session_name": self.name}
-        if self.user_id is not None:
-            body["user_id"] = self.user_id
-        body.update(
-            team_id=self.team_id,
-            session_state=self.session_state,
-            metrics=self.metrics(),
-            team_data={"name": self.team_name, "team_id": self.team_id, "model": self.model},
-        )
-        if self.metadata:
-            body["metadata"] = self.metadata
-        history = [m for run in self.team_runs() for m in run.get("messages", []) if m.get("role") != "system"]
-        body.update(chat_history=history, created_at=iso(self.created_at), updated_at=iso(self.updated_at))
-        return body
+    def detail(self, *, nulls: bool = False) -> dict[str, Any]:
+        """`GET /sessions/{id}`: the session with the chat history of its team runs.
+
+        AgentOS drops the null keys on a GET and writes them on rename and PATCH (`nulls`).
+        """
+        body: dict[str, Any] = {
+            "session_id": self.session_id,
+            "session_name": self.name,
+            "user_id": self.user_id,
+            "team_id": self.team_id,
+            "session_summary": None,
+            "session_state": self.session_state,
+            "metrics": self.metrics(),
+            "team_data": {"name": self.team_name, "team_id": self.team_id, "model": self.model},
+            "metadata": self.metadata or None,
+            "chat_history": self.chat_history(),
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "total_tokens": None,
+        }
+        return body if nulls else {k: v for k, v in body.items() if v is not None}
+
+    def agent_detail(self) -> dict[str, Any]:
+        """`GET /sessions/{id}?type=agent`: AgentOS reads a team session as an agent session too."""
+        body: dict[str, Any] = {
+            "user_id": self.user_id,
+            "agent_session_id": self.session_id,
+            "session_id": self.session_id,
+            "session_name": self.name,
+            "session_state": self.session_state,
+            "metrics": self.metrics(),
+            "metadata": self.metadata or None,
+            "chat_history": self.chat_history(),
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+        }
+        return {k: v for k, v in body.items() if v is not None}
+
+    def chat_history(self) -> list[dict[str, Any]]:
+        """agno's `get_chat_history`: the team runs' user and assistant messages, no system or tool ones."""
+        return [m for run in self.team_runs() for m in run.get("messages", []) if m.get("role") in ("user", "assistant")]
 
     def metrics(self) -> dict[str, Any]:
         return {"details": {"model": [{"id": self.model["id"], "provider": self.model["provider"]}]}} if self.runs else {}
@@ -99,9 +124,10 @@ class SessionStore:
         return len(self._sessions)
 
     def check_writable(self, session_id: str | None, user_id: str | None) -> None:
-        """AgentOS's rule: a session owned by one user cannot take runs from another."""
+        """AgentOS's rule: a session owned by one user takes runs from that user only (not from
+        a run without a `user_id` either); an unowned session takes anyone's."""
         session = self._sessions.get(session_id) if session_id else None
-        if session is not None and session.user_id is not None and user_id is not None and session.user_id != user_id:
+        if session is not None and session.user_id is not None and session.user_id != user_id:
             raise ApiError(404, "Session not found")
 
     def get(self, session_id: str, user_id: str | None = None) -> Session | None:
@@ -111,11 +137,13 @@ class SessionStore:
         return session
 
     def find(self, *, team_id: str | None = None, user_id: str | None = None, name: str | None = None) -> list[Session]:
+        """`name` matches only a name set by rename or PATCH: AgentOS searches the stored session
+        data, and a name derived from the first message is never written there."""
         return [
             s for s in self._sessions.values()
             if (team_id is None or s.team_id == team_id)
             and (user_id is None or s.user_id == user_id)
-            and (name is None or name.lower() in s.name.lower())
+            and (name is None or (s.renamed and name.lower() in s.name.lower()))
         ]
 
     def delete(self, session_id: str, user_id: str | None = None) -> bool:
@@ -157,9 +185,9 @@ class SessionStore:
 def run_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str) -> list[dict[str, Any]]:
     """The member runs that got under way, then the team run, as `GET /sessions/{id}/runs` lists them.
 
-    Only streamed runs keep their `events`, as in the `j7` capture.
+    Only streamed runs keep their `events`, all on the team run, as in the `j7` capture.
     """
-    return [*_member_records(plan, facts, frames, stream), _team_record(plan, facts, frames, stream, status)]
+    return [*_member_records(plan, facts), _team_record(plan, facts, frames, stream, status)]
 
 
 def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str) -> dict[str, Any]:
@@ -187,7 +215,8 @@ def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bo
     if facts.tools:
         record["tools"] = facts.tools
     record["messages"] = messages
-    events = [f.data for f in frames if not _is_member(f) and f.event not in STORED_SKIPS]
+    # agno files the member events it streamed on the team run; the member run keeps none.
+    events = [f.data for f in frames if f.event not in STORED_SKIPS]
     if events and stream:
         record["events"] = events
     record.update(
@@ -203,7 +232,7 @@ def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bo
     return record
 
 
-def _member_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool) -> list[dict[str, Any]]:
+def _member_records(plan: Plan, facts: RunFold) -> list[dict[str, Any]]:
     """Member runs that started within `frames`, with the responses the run reports for them."""
     responses = {r["run_id"]: r for r in plan.member_responses}
     responses.update((r["run_id"], r) for r in member_responses(plan, facts) if isinstance(r, dict) and "run_id" in r)
@@ -212,7 +241,6 @@ def _member_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream:
         response = responses.get(run_id)
         if response is None:
             continue
-        events = [f.data for f in frames if _is_member(f) and f.data.get("run_id") == run_id and f.event not in STORED_SKIPS]
         record: dict[str, Any] = {
             "run_id": run_id,
             "parent_run_id": plan.context.run_id,
@@ -229,8 +257,6 @@ def _member_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream:
         }
         if response.get("tools"):
             record["tools"] = response["tools"]
-        if events and stream:
-            record["events"] = events
         record.update(
             created_at=iso(response.get("created_at", plan.context.started_at)),
             references=[],
@@ -244,7 +270,3 @@ def _member_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream:
         )
         records.append(record)
     return records
-
-
-def _is_member(frame: Frame) -> bool:
-    return "agent_id" in frame.data
