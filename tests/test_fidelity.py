@@ -165,3 +165,13 @@ def test_delete_sessions_without_its_fields_is_fastapis_422(agentos_url: str, na
     exchange, response = replay(agentos_url, name)
     assert response.status_code == exchange["status"] == 422
     assert response.json() == json.loads(exchange["body"])
+
+
+@pytest.mark.parametrize("name", ["a1_two_authorization_headers", "a2_two_authorization_headers_wrong_first"])
+def test_the_first_of_two_authorization_headers_counts(name: str) -> None:
+    settings = Settings(scenarios=TEST_SCENARIOS, speed=0, error_format="agentos", security_key="fidelity-key")
+    with run_server(settings) as url:
+        exchange, response = replay(url, name)
+    assert response.status_code == exchange["status"]
+    if exchange["status"] == 401:
+        assert response.json() == json.loads(exchange["body"])

@@ -34,8 +34,8 @@ class BearerAuth:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.key and scope["type"] == "http" and not _is_open(scope):
-            headers = dict(scope["headers"])
-            raw = headers.get(b"authorization")
+            # The first of repeated headers, as Starlette's `Headers.get` (and so AgentOS) reads it.
+            raw = next((value for name, value in scope["headers"] if name == b"authorization"), None)
             try:
                 check_bearer(raw.decode("latin-1") if raw is not None else None, self.key)
             except ApiError as error:
