@@ -1,4 +1,4 @@
-"""Regenerate `tests/captures/agentos-3.1.10-fidelity/` from a real AgentOS 3.1.10: `python -m tests.capture_fidelity`.
+"""Regenerate `tests/captures/agentos-3.1.10-fidelity/` from a real AgentOS 3.1.10: `python -m tests.capture_fidelity [GROUP…]`.
 
 The questions: what a frontend sees on the requests where the mock used to answer differently
 (empty file inputs, trailing slashes, HEAD, session history, malformed multipart, ...). Each
@@ -11,6 +11,7 @@ group of exchanges gets a fresh server, so each group starts from an empty datab
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,9 +135,44 @@ def secured(rec: Recorder) -> None:
              headers=[("authorization", f"Bearer {SECURITY_KEY}"), ("authorization", "Bearer wrong")])
     rec.send("a2_two_authorization_headers_wrong_first", "wrong key first, right key second", "GET", "/teams",
              headers=[("authorization", "Bearer wrong"), ("authorization", f"Bearer {SECURITY_KEY}")])
+    for path in ("/", "/info", "/docs", "/redoc", "/openapi.json", "/workflows", "/memories"):
+        slug = path.strip("/").replace(".", "_") or "root"
+        rec.send(f"a_open_{slug}", f"GET {path} without a key on a secured AgentOS", "GET", path,
+                 save=path != "/openapi.json")
+
+
+EMPTY_STATES = (
+    "/workflows", "/info", "/", "/memories", "/memory_topics", "/user_memory_stats", "/knowledge/content",
+    "/knowledge/config", "/metrics", "/traces", "/trace_session_stats", "/eval-runs", "/schedules", "/approvals",
+    "/approvals/count", "/components", "/registry", "/learnings", "/workflows/nope",
+)
+
+
+def routes(rec: Recorder) -> None:
+    """The routes a dashboard or a generated client calls, on a fresh AgentOS, then the team-run reads."""
+    for path in EMPTY_STATES:
+        slug = path.strip("/").replace("/", "_").replace("-", "_") or "root"
+        rec.send(f"r_{slug}", f"GET {path} on a fresh AgentOS", "GET", path)
+    for path in ("/docs", "/redoc"):
+        rec.send(f"r_{path.strip('/')}", f"GET {path}", "GET", path)
+    first = rec.run("r_run_delegate", "a delegating run to read back", message="delegate", stream="false",
+                    session_id="S", user_id="u").json()["run_id"]
+    rec.send("r_team_runs", "GET /teams/{id}/runs?session_id=S", "GET", f"{RUNS}?session_id=S")
+    rec.send("r_team_runs_no_session", "GET /teams/{id}/runs without session_id", "GET", RUNS)
+    rec.send("r_team_runs_unknown_session", "GET /teams/{id}/runs for an unknown session", "GET",
+             f"{RUNS}?session_id=nope")
+    rec.send("r_team_runs_unknown_team", "GET /teams/nope/runs", "GET", "/teams/nope/runs?session_id=S")
+    rec.send("r_team_run", "GET /teams/{id}/runs/{run_id}?session_id=S", "GET", f"{RUNS}/{first}?session_id=S")
+    rec.send("r_team_run_unknown", "GET /teams/{id}/runs/nope?session_id=S", "GET", f"{RUNS}/nope?session_id=S")
+    headers, body = form(session_id="S")
+    rec.send("r_continue_unknown_run", "POST /teams/{id}/runs/nope/continue", "POST", f"{RUNS}/nope/continue",
+             headers=headers, body=body)
+    rec.send("r_continue_no_session", "POST /teams/{id}/runs/{run_id}/continue without session_id", "POST",
+             f"{RUNS}/{first}/continue")
 
 
 GROUPS: dict[str, tuple[Callable[[Recorder], None], str | None]] = {
+    "routes": (routes, None),
     "uploads": (uploads, None),
     "http": (http_details, None),
     "sessions": (sessions, None),
@@ -152,13 +188,15 @@ def _server(security_key: str | None) -> Iterator[str]:
         yield url
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name, (group, key) in GROUPS.items():
+        if only and name not in only:
+            continue
         with _server(key) as url:
             group(Recorder(url))
         print(f"captured {name}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])  # group names, or none for all

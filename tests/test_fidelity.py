@@ -175,3 +175,135 @@ def test_the_first_of_two_authorization_headers_counts(name: str) -> None:
     assert response.status_code == exchange["status"]
     if exchange["status"] == 401:
         assert response.json() == json.loads(exchange["body"])
+
+
+# -- 2. the routes a UI calls around runs ----------------------------------------------------
+
+EMPTY_STATE_CAPTURES = [
+    "r_workflows", "r_workflows_nope", "r_root", "r_memories", "r_memory_topics", "r_user_memory_stats",
+    "r_knowledge_content", "r_knowledge_config", "r_metrics", "r_traces", "r_trace_session_stats", "r_eval_runs",
+    "r_schedules", "r_approvals", "r_approvals_count", "r_components", "r_learnings",
+]
+
+
+def without_timing(body: Any) -> Any:
+    if isinstance(body, dict) and isinstance(body.get("meta"), dict):
+        return {**body, "meta": {**body["meta"], "search_time_ms": 0.0}}
+    return body
+
+
+@pytest.mark.parametrize("name", EMPTY_STATE_CAPTURES)
+def test_a_fresh_agentos_empty_state_is_served(agentos_url: str, name: str) -> None:
+    exchange, response = replay(agentos_url, name)
+    assert response.status_code == exchange["status"]
+    assert without_timing(response.json()) == without_timing(json.loads(exchange["body"]))
+
+
+def test_info_has_the_keys_of_agentos(agentos_url: str) -> None:
+    exchange, response = replay(agentos_url, "r_info")
+    real, mock = json.loads(exchange["body"]), response.json()
+    assert list(mock) == list(real)
+    assert {k: mock[k] for k in ("agno_version", "mcp", "auth_mode", "user_isolation")} == {
+        k: real[k] for k in ("agno_version", "mcp", "auth_mode", "user_isolation")
+    }
+
+
+def test_the_registry_lists_what_the_scenarios_declare(agentos_url: str) -> None:
+    exchange, response = replay(agentos_url, "r_registry")
+    real, mock = json.loads(exchange["body"]), response.json()
+    assert list(mock) == list(real) and list(mock["meta"]) == list(real["meta"])
+    assert {e["type"] for e in mock["data"]} >= {"db", "model", "team"}
+    for entry in mock["data"]:
+        like = next(e for e in real["data"] if e["type"] == entry["type"])
+        assert set(entry) <= set(like), entry
+    assert [(e["type"], e["name"]) for e in mock["data"]] == sorted((e["type"], e["name"]) for e in mock["data"])
+
+
+@pytest.mark.parametrize("name", ["r_docs", "r_redoc"])
+def test_the_api_docs_pages_are_agentos_pages(agentos_url: str, name: str) -> None:
+    exchange, response = replay(agentos_url, name)
+    assert response.status_code == exchange["status"] == 200
+    assert response.headers["content-type"] == header(exchange, "content-type")
+    assert response.text == exchange["body"]
+
+
+def test_openapi_lists_the_served_agentos_operations_with_the_real_schemas(agentos_url: str) -> None:
+    from tests.conftest import CAPTURES
+
+    real = json.loads((CAPTURES / "j10_openapi.body").read_bytes())
+    mock = httpx.get(agentos_url + "/openapi.json").json()
+    post = mock["paths"]["/teams/{team_id}/runs"]["post"]
+    assert post == real["paths"]["/teams/{team_id}/runs"]["post"]
+    assert set(mock["paths"]) <= set(real["paths"]) | {p for p, i in mock["paths"].items() if _own(i)}
+    for schema in mock["components"]["schemas"]:
+        assert mock["components"]["schemas"][schema] == real["components"]["schemas"][schema]
+    assert "/sessions/{session_id}/rename" in mock["paths"] and "/queue" not in mock["paths"]
+
+
+def _own(item: dict[str, Any]) -> bool:
+    return all(op.get("tags") == ["mockserver"] for op in item.values() if isinstance(op, dict))
+
+
+def test_the_shipped_openapi_is_in_step_with_the_routes() -> None:
+    from mockserver.http.openapi import SHIPPED
+    from tests.trim_openapi import expected
+
+    assert json.loads(SHIPPED.read_text(encoding="utf-8")) == expected(), "run python -m tests.trim_openapi"
+
+
+@pytest.mark.parametrize(
+    ("name", "status"), [("a_open_root", 200), ("a_open_info", 200), ("a_open_docs", 200), ("a_open_redoc", 200),
+                         ("a_open_workflows", 401), ("a_open_memories", 401)],
+)
+def test_what_a_security_key_leaves_open(name: str, status: int) -> None:
+    settings = Settings(scenarios=TEST_SCENARIOS, speed=0, error_format="agentos", security_key="fidelity-key")
+    with run_server(settings) as url:
+        exchange, response = replay(url, name)
+        assert httpx.get(url + "/openapi.json").status_code == 200
+    assert response.status_code == exchange["status"] == status
+
+
+TEAM_RUN_STEPS = [
+    "r_run_delegate", "r_team_runs", "r_team_runs_no_session", "r_team_runs_unknown_session",
+    "r_team_runs_unknown_team", "r_team_run_unknown", "r_continue_unknown_run", "r_continue_no_session",
+]
+
+
+@pytest.fixture(scope="module")
+def team_run_story() -> Iterator[dict[str, tuple[dict[str, Any], httpx.Response]]]:
+    with run_server(Settings(scenarios=TEST_SCENARIOS, speed=0, error_format="agentos")) as url:
+        story = {name: replay(url, name) for name in TEAM_RUN_STEPS}
+        run_id = story["r_run_delegate"][1].json()["run_id"]
+        exchange = capture("r_team_run")
+        story["r_team_run"] = (exchange, httpx.get(f"{url}/teams/research-team/runs/{run_id}?session_id=S"))
+        yield story
+
+
+def test_team_runs_are_listed_with_every_stored_key(team_run_story: dict) -> None:
+    real, mock = real_and_mock(team_run_story, "r_team_runs")
+    assert [list(run) for run in mock] == [list(run) for run in real]
+    nulls = [k for k, v in real[0].items() if v is None]
+    assert {k: mock[0][k] for k in nulls} == dict.fromkeys(nulls)
+
+
+def test_a_team_run_reads_back_as_its_run_output(team_run_story: dict) -> None:
+    real, mock = real_and_mock(team_run_story, "r_team_run")
+    assert list(mock) == list(real)
+    assert mock["events"] == real["events"] == [], "a stream=false run stores no events"
+
+
+@pytest.mark.parametrize(
+    "name", ["r_team_runs_no_session", "r_team_runs_unknown_session", "r_team_runs_unknown_team", "r_team_run_unknown",
+             "r_continue_no_session"],
+)
+def test_team_run_reads_fail_as_agentos_fails_them(team_run_story: dict, name: str) -> None:
+    real, mock = real_and_mock(team_run_story, name)
+    assert mock == real
+
+
+def test_continuing_an_unknown_run_streams_one_error_frame(team_run_story: dict) -> None:
+    exchange, response = team_run_story["r_continue_unknown_run"]
+    assert response.status_code == exchange["status"] == 200
+    assert response.headers["content-type"] == header(exchange, "content-type")
+    real, mock = (json.loads(body.split("data: ", 1)[1]) for body in (exchange["body"], response.text))
+    assert {**mock, "created_at": 0} == {**real, "created_at": 0}

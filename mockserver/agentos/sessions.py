@@ -23,7 +23,8 @@ from mockserver.http.errors import ApiError
 from mockserver.agentos.events import MODEL_CLASSES
 from mockserver.agentos.expand import chat_message
 from mockserver.agentos.fold import RunFold, member_responses
-from mockserver.agentos.output import conversation
+from mockserver.agentos.expand import UPLOADS_KEY
+from mockserver.agentos.output import conversation, team_run_output
 from mockserver.run.plan import Frame, Plan
 
 STORED_SKIPS = frozenset({"TeamRunContent", "RunContent"})
@@ -48,6 +49,8 @@ class Session:
     session_state: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] | None = None
     renamed: bool = False
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each team run as `GET /teams/{id}/runs/{run_id}` answers it (its TeamRunOutput)."""
 
     def team_runs(self) -> list[dict[str, Any]]:
         return [r for r in self.runs if "team_id" in r]
@@ -175,11 +178,40 @@ class SessionStore:
             session.updated_at = now
             if session.user_id is None:
                 session.user_id = context.user_id
-        session.runs.extend(run_records(plan, facts, frames, stream, status or facts.status))
+        records = run_records(plan, facts, frames, stream, status or facts.status)
+        session.runs.extend(records)
+        session.outputs[context.run_id] = stored_output(plan, facts, records[-1])
         self._sessions.move_to_end(context.session_id)
         while len(self._sessions) > self.limit:
             self._sessions.popitem(last=False)
         return session
+
+
+def stored_output(plan: Plan, facts: RunFold, record: dict[str, Any]) -> dict[str, Any]:
+    """The TeamRunOutput of a finished run as AgentOS reads it back: with its stored `events`
+    after `created_at`, the status it ended with, and without the mock's upload echo."""
+    output: dict[str, Any] = {}
+    for key, value in team_run_output(plan, facts).items():
+        if key in (UPLOADS_KEY, "events"):
+            continue
+        output[key] = record["status"] if key == "status" else value
+        if key == "created_at":
+            output["events"] = record.get("events", [])
+    return output
+
+
+LISTED_KEYS = (
+    "run_id", "parent_run_id", "team_id", "user_id", "status", "cancellation_stage", "content", "reasoning_content",
+    "reasoning_steps", "run_input", "run_response_format", "metrics", "tools", "messages", "events", "created_at",
+    "references", "citations", "reasoning_messages", "session_state", "input_media", "images", "videos", "audio",
+    "files", "response_audio", "followups", "forked_from_run_id", "forked_from_message_index",
+    "forked_from_session_id", "regenerated_from", "last_checkpoint_at_message_index",
+)
+"""`GET /teams/{id}/runs`: a stored team run with every key AgentOS writes, null ones included."""
+
+
+def listed_run(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: record.get(key) for key in LISTED_KEYS if key in record or key not in ("user_id", "tools")}
 
 
 def run_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """Bearer-token auth, on when a security key is set, as AgentOS's `OS_SECURITY_KEY` turns it on.
 
-`/health` and CORS preflights stay open; every other route needs `Authorization: Bearer KEY`
+`/`, `/health`, `/info`, the API docs and CORS preflights stay open, as on AgentOS; every other route needs `Authorization: Bearer KEY`
 (the scheme in any case; like AgentOS, a bare `KEY` is accepted too).
 """
 
@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.http.errors import ApiError, error_response
 
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/", "/health", "/info", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
 
 
 def check_bearer(header: str | None, key: str) -> None:

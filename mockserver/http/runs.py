@@ -1,4 +1,5 @@
-"""`POST /teams/{team_id}/runs`: the form in, a scenario chosen, its run handed to the pipeline.
+"""`POST /teams/{team_id}/runs`: the form in, a scenario chosen, its run handed to the pipeline;
+and the team-run routes around it (cancel, continue, reading runs back).
 
 Checks run in the real server's order: auth (middleware), then the form (422), then the team
 (404).
@@ -6,6 +7,8 @@ Checks run in the real server's order: auth (middleware), then the form (422), t
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 
 from starlette.requests import Request
@@ -14,7 +17,8 @@ from mockserver.http.routing import route
 
 from mockserver.agentos.expand import build_plan
 from mockserver.agentos.media import agno_media, echo, parse_files_metadata, receive, template_files
-from mockserver.http.errors import ApiError
+from mockserver.agentos.sessions import Session, listed_run
+from mockserver.http.errors import ApiError, validation_error
 from mockserver.http.forms import read_form, run_form
 from mockserver.run.delivery import PLAIN
 from mockserver.run.faults import deliver, select_fault
@@ -88,7 +92,66 @@ async def cancel_team_run(request: Request) -> Response:
     return JSONResponse({})
 
 
+def _team_and_session(request: Request) -> tuple[AppState, Session]:
+    """FastAPI's order: the required `session_id` (422), then the team, then the session (404)."""
+    state: AppState = request.app.state.mock
+    session_id = request.query_params.get("session_id")
+    if not session_id:
+        raise validation_error("session_id", "missing", "Field required", None, where="query")
+    if request.path_params["team_id"] not in state.scenarios.teams:
+        raise ApiError(404, "Team not found")
+    session = state.sessions.get(session_id)
+    if session is None:
+        raise ApiError(404, "Session not found")
+    return state, session
+
+
+async def list_team_runs(request: Request) -> Response:
+    """`GET /teams/{team_id}/runs?session_id=`: the team's runs in the session, every stored key."""
+    _, session = _team_and_session(request)
+    team_id = request.path_params["team_id"]
+    return JSONResponse([listed_run(r) for r in session.team_runs() if r.get("team_id") == team_id])
+
+
+async def get_team_run(request: Request) -> Response:
+    """`GET /teams/{team_id}/runs/{run_id}?session_id=`: one run as its TeamRunOutput."""
+    _, session = _team_and_session(request)
+    output = session.outputs.get(request.path_params["run_id"])
+    if output is None or output.get("team_id") != request.path_params["team_id"]:
+        raise ApiError(404, "Run not found")
+    return JSONResponse(output)
+
+
+async def continue_team_run(request: Request) -> Response:
+    """The errors of `POST …/runs/{run_id}/continue` (the mock's runs never pause, so none can go on)."""
+    state: AppState = request.app.state.mock
+    team_id = request.path_params["team_id"]
+    try:
+        form = await read_form(request)
+    finally:
+        await request.close()
+    if team_id not in state.scenarios.teams:
+        raise ApiError(404, "Team not found")
+    session_id = form.get("session_id")
+    if not isinstance(session_id, str) or not session_id:
+        raise ApiError(400, "session_id is required for this action")
+    run_id = request.path_params["run_id"]
+    session = state.sessions.get(session_id)
+    if session is not None and run_id in session.outputs:
+        raise ApiError(409, f"Run {run_id} is not paused: the mock's runs never pause, so none can be continued")
+    # AgentOS answers an unknown run with a stream holding one error frame.
+    error = {"created_at": int(time.time()), "event": "TeamRunError", "team_id": "", "team_name": "",
+             "nested_depth": 0, "content": f"No runs found for run ID {run_id}"}
+    return Response(
+        f"event: TeamRunError\ndata: {json.dumps(error, separators=(',', ':'))}\n\n",
+        media_type="text/event-stream",
+    )
+
+
 routes = [
     route("/teams/{team_id}/runs", create_team_run, methods=["POST"]),
+    route("/teams/{team_id}/runs", list_team_runs, methods=["GET"]),
+    route("/teams/{team_id}/runs/{run_id}", get_team_run, methods=["GET"]),
     route("/teams/{team_id}/runs/{run_id}/cancel", cancel_team_run, methods=["POST"]),
+    route("/teams/{team_id}/runs/{run_id}/continue", continue_team_run, methods=["POST"]),
 ]
