@@ -307,3 +307,48 @@ def test_continuing_an_unknown_run_streams_one_error_frame(team_run_story: dict)
     assert response.headers["content-type"] == header(exchange, "content-type")
     real, mock = (json.loads(body.split("data: ", 1)[1]) for body in (exchange["body"], response.text))
     assert {**mock, "created_at": 0} == {**real, "created_at": 0}
+
+
+# -- 9. agent-ui's mid-stream view -----------------------------------------------------------
+
+
+def agent_ui_views(frames: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """What agent-ui shows after each TeamRunContent: `content.replace(lastContent, '')` appended."""
+    shown, last, views = "", "", []
+    for event, data in frames:
+        if event == "TeamRunContent" and isinstance(data.get("content"), str):
+            shown += data["content"].replace(last, "", 1) if last else data["content"]
+            last = data["content"]
+            views.append(shown)
+    return views
+
+
+def test_real_deltas_never_lose_text_in_agent_ui() -> None:
+    from tests.conftest import capture_frames
+
+    frames = capture_frames("a_stream_true")
+    final = next(d["content"] for e, d in frames if e == "TeamRunCompleted")
+    assert all(final.startswith(view) for view in agent_ui_views(frames))
+
+
+def test_mock_deltas_never_lose_text_in_agent_ui(shipped_url: str) -> None:
+    from tests.conftest import parse_sse
+
+    response = httpx.post(shipped_url + "/teams/research-team/runs", data={"message": "streaming UIs"}, timeout=30)
+    frames = parse_sse(response.content)
+    final = next(d["content"] for e, d in frames if e == "TeamRunCompleted")
+    assert "|---|---|---|" in final
+    views = agent_ui_views(frames)
+    assert views[-1] == final
+    assert all(final.startswith(view) for view in views), "each view agent-ui shows is a prefix of the answer"
+    deltas = [d["content"] for e, d in frames if e == "TeamRunContent"]
+    assert not any(prev and prev in delta for prev, delta in zip(deltas, deltas[1:]))
+
+
+def test_joining_repeats_keeps_every_character() -> None:
+    from mockserver.agentos.expand import no_repeats
+
+    deltas = ["| ", "Verdict ", "|\n", "|---|---|---|\n", "ha ", "ha ", "ha"]
+    joined = no_repeats(deltas)
+    assert "".join(joined) == "".join(deltas)
+    assert joined == ["| ", "Verdict ", "|\n|---|---|---|\n", "ha ha ", "ha"]

@@ -48,9 +48,26 @@ def build_plan(context: RunContext, *, speed: float = 1.0, seed: int = 0, faker:
 
 
 def split_text(text: str, pace: Pace) -> list[str]:
-    """Deltas that join back to exactly `text`: words with their trailing space, or short tokens."""
+    """Deltas that join back to exactly `text`: words with their trailing space, or short tokens,
+    none of which contains the one before it (see `no_repeats`)."""
     pattern = _WORDS if pace.unit == "words" else _TOKENS
-    return pattern.findall(text) or [text]
+    return no_repeats(pattern.findall(text) or [text])
+
+
+def no_repeats(deltas: list[str]) -> list[str]:
+    """Join each delta that contains the one before it onto that one.
+
+    agent-ui removes the previous delta from each new one (`content.replace(lastContent, '')` in
+    `useAIStreamHandler`), so a delta holding the one before loses text mid-stream: a markdown
+    table cut into "|\n" then "|---|---|---|\n" showed as raw pipes until TeamRunCompleted.
+    """
+    out: list[str] = []
+    for delta in deltas:
+        out.append(delta)
+        while len(out) > 1 and out[-2] and out[-2] in out[-1]:
+            last = out.pop()
+            out[-1] += last
+    return out
 
 
 def tool_summary(name: str, args: dict[str, Any], duration: float) -> str:
