@@ -10,6 +10,7 @@ group of exchanges gets a fresh server, so each group starts from an empty datab
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -48,6 +49,14 @@ EMPTY_FILE_INPUT = ("files", "", "application/octet-stream", b"")
 """What `new FormData(form)` sends for an `<input type=file name=files>` with no file chosen."""
 
 
+def _body(body: bytes) -> dict[str, str]:
+    """A request body as JSON holds it: text when it is UTF-8, else base64."""
+    try:
+        return {"body": body.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"body_base64": base64.b64encode(body).decode("ascii")}
+
+
 class Recorder:
     """Sends requests to one server and saves each exchange as `NAME.json`."""
 
@@ -71,7 +80,7 @@ class Recorder:
         if save:
             record = {
                 "note": note,
-                "request": {"method": method, "path": path, "headers": pairs, "body": body.decode("utf-8")},
+                "request": {"method": method, "path": path, "headers": pairs, **_body(body)},
                 "status": response.status_code,
                 "headers": [[k.decode(), v.decode()] for k, v in response.headers.raw if k.lower() != b"date"],
                 "body": response.content.decode("utf-8"),
@@ -171,7 +180,47 @@ def routes(rec: Recorder) -> None:
              f"{RUNS}/{first}/continue")
 
 
+def png() -> bytes:
+    from tests.samples import png as make
+
+    return make()
+
+
+def records(rec: Recorder) -> None:
+    """What a run record holds: extra fields, uploads passed to the member, a cancelled run's record."""
+    extra = {"session_state": '{"a": 1}', "metadata": '{"m": 1}'}
+    image = ("files", "pixel.png", "image/png", png())
+    rec.run("x1_delegate_nonstream_extras", "stream=false delegating run with session_state, metadata, an image",
+            message="delegate", stream="false", session_id="X1", user_id="u1", files=(image,), **extra)
+    rec.run("x2_delegate_stream_extras", "the same run streamed", message="delegate", session_id="X2", user_id="u1",
+            files=(image,), **extra)
+    rec.send("x3_team_runs_after_extras", "GET /teams/{id}/runs?session_id=X1", "GET", f"{RUNS}?session_id=X1")
+    # A run cancelled while its member runs: cancel after the member's first content frame.
+    headers, body = form(message="slowmember", session_id="X3", user_id="u1")
+    frames: list[str] = []
+    with rec.client.stream("POST", RUNS, headers=headers, content=body) as response:
+        buffer = b""
+        for chunk in response.iter_bytes():
+            buffer += chunk
+            while b"\n\n" in buffer:
+                block, buffer = buffer.split(b"\n\n", 1)
+                frames.append(block.decode())
+                data = json.loads(block.split(b"data: ", 1)[1])
+                if data["event"] == "RunContent" and not rec.values.get("cancelled"):
+                    rec.values["cancelled"] = True
+                    rec.client.post(f"{RUNS}/{data['parent_run_id']}/cancel")
+    (OUT / "x4_cancel_during_member.json").write_text(json.dumps(
+        {"note": "slowmember, cancelled after the member's first RunContent", "frames": frames}, indent=1) + "\n")
+    import time
+
+    time.sleep(3)  # the member's model keeps going until agno checks for the cancel
+    rec.send("x5_session_runs_after_cancel", "GET /sessions/X3/runs after the cancel", "GET", "/sessions/X3/runs")
+    rec.send("x6_team_runs_after_cancel", "GET /teams/{id}/runs?session_id=X3 after the cancel", "GET",
+             f"{RUNS}?session_id=X3")
+
+
 GROUPS: dict[str, tuple[Callable[[Recorder], None], str | None]] = {
+    "records": (records, None),
     "routes": (routes, None),
     "uploads": (uploads, None),
     "http": (http_details, None),

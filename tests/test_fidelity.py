@@ -7,6 +7,7 @@ team's story) and compares what a frontend would notice: status, `allow`, the bo
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,9 +30,8 @@ def replay(url: str, name: str) -> tuple[dict[str, Any], httpx.Response]:
     """(the capture, the mock's answer to its request)."""
     exchange = capture(name)
     request = exchange["request"]
-    response = httpx.request(
-        request["method"], url + request["path"], headers=request["headers"], content=request["body"].encode()
-    )
+    body = base64.b64decode(request["body_base64"]) if "body_base64" in request else request["body"].encode()
+    response = httpx.request(request["method"], url + request["path"], headers=request["headers"], content=body)
     return exchange, response
 
 
@@ -352,3 +352,92 @@ def test_joining_repeats_keeps_every_character() -> None:
     joined = no_repeats(deltas)
     assert "".join(joined) == "".join(deltas)
     assert joined == ["| ", "Verdict ", "|\n|---|---|---|\n", "ha ha ", "ha"]
+
+
+# -- 6. run records as full as AgentOS writes them ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def extras_story() -> Iterator[dict[str, tuple[dict[str, Any], httpx.Response]]]:
+    with run_server(Settings(scenarios=TEST_SCENARIOS, speed=0, error_format="agentos")) as url:
+        yield {name: replay(url, name) for name in ("x1_delegate_nonstream_extras", "x2_delegate_stream_extras")}
+
+
+def _member(body: dict[str, Any]) -> dict[str, Any]:
+    member: dict[str, Any] = body["member_responses"][0]
+    return member
+
+
+def test_a_run_output_echoes_session_state_metadata_and_passes_uploads_to_the_member(extras_story: dict) -> None:
+    real, mock = real_and_mock(extras_story, "x1_delegate_nonstream_extras")
+    assert list(mock) == [k for k in real if k != "mock_uploads"] + ["mock_uploads"]
+    assert (mock["session_state"], mock["metadata"]) == (real["session_state"], real["metadata"])
+    assert list(_member(mock)) == list(_member(real))
+    assert list(_member(mock)["session_state"]) == list(_member(real)["session_state"])
+    assert _member(mock)["session_state"]["a"] == 1 and _member(mock)["metadata"] == {"m": 1}
+    assert list(_member(mock)["input"]) == list(_member(real)["input"]) == ["input_content", "images"]
+    user = [m for m in _member(mock)["messages"] if m["role"] == "user"][0]
+    assert list(user) == list([m for m in _member(real)["messages"] if m["role"] == "user"][0])
+
+
+def test_streamed_completions_carry_metrics_details_and_full_member_transcripts(extras_story: dict) -> None:
+    from tests.conftest import parse_sse
+
+    exchange, response = extras_story["x2_delegate_stream_extras"]
+    real, mock = parse_sse(exchange["body"].encode()), parse_sse(response.content)
+    for event in ("RunCompleted", "TeamRunCompleted"):
+        (real_data,), (mock_data,) = ([d for e, d in frames if e == event] for frames in (real, mock))
+        assert list(mock_data) == list(real_data), event
+        assert list(mock_data["metrics"]) == list(real_data["metrics"]) == ["time_to_first_token", "duration", "details"]
+    real_done, mock_done = (next(d for e, d in frames if e == "TeamRunCompleted") for frames in (real, mock))
+    member_real, member_mock = _member(real_done), _member(mock_done)
+    assert [m["role"] for m in member_mock["messages"]] == [m["role"] for m in member_real["messages"]]
+    assert [list(m) for m in member_mock["messages"][2:]] == [list(m) for m in member_real["messages"][2:]]
+
+
+def test_the_user_message_names_audio_as_agno_does(agentos_url: str) -> None:
+    from tests.samples import wav
+
+    response = httpx.post(
+        agentos_url + "/teams/research-team/runs",
+        data={"message": "[direct] listen", "stream": "false"},
+        files={"files": ("a.wav", wav(), "audio/wav")},
+    )
+    body = response.json()
+    user = next(m for m in body["messages"] if m["role"] == "user")
+    assert "audio" in user and "audios" not in user, "agno's Message field is `audio`"
+    assert "audios" in body["input"], "TeamRunInput's field is `audios`"
+
+
+def test_metadata_that_is_not_an_object_is_a_400(agentos_url: str) -> None:
+    from tests.conftest import CAPTURES
+
+    response = httpx.post(agentos_url + "/teams/research-team/runs", data={"message": "hi", "metadata": "[1, 2]"})
+    assert response.status_code == 400
+    assert response.content == (CAPTURES / "f7_metadata_array.body").read_bytes()
+
+
+def test_a_run_cancelled_during_its_member_is_stored_as_agentos_stores_it(tmp_path: Path) -> None:
+    from tests.slow_team import count, reading, write_slow_team
+
+    with run_server(Settings(scenarios=write_slow_team(tmp_path), speed=1)) as url:
+        data = {"message": "member please", "session_id": "X3", "user_id": "u1"}
+        with reading(f"{url}/teams/slow-team/runs", data) as stream:
+            stream.wait_for(count("RunContent"))
+            httpx.post(f"{url}/teams/slow-team/runs/{stream.frames[0][1]['run_id']}/cancel")
+            stream.finish()
+        mock = httpx.get(f"{url}/sessions/X3/runs").json()
+        listed = httpx.get(f"{url}/teams/slow-team/runs", params={"session_id": "X3"}).json()
+    real = json.loads(capture("x5_session_runs_after_cancel")["body"])
+    real_listed = json.loads(capture("x6_team_runs_after_cancel")["body"])
+    assert [list(run) for run in mock] == [list(run) for run in real]
+    assert [list(run) for run in listed] == [list(run) for run in real_listed]
+    for ours, theirs in zip(mock, real):
+        assert (ours["status"], ours["cancellation_stage"]) == (theirs["status"], theirs["cancellation_stage"])
+        assert [m["role"] for m in ours["messages"]] == [m["role"] for m in theirs["messages"]]
+        assert [list(m) for m in ours["messages"]] == [list(m) for m in theirs["messages"]]
+    team, real_team = mock[-1], real[-1]
+    assert [(t["tool_name"], t["result"], bool(t["child_run_id"])) for t in team["tools"]] == [
+        (t["tool_name"], t["result"], bool(t["child_run_id"])) for t in real_team["tools"]
+    ]
+    assert team["tools"][0]["child_run_id"] == mock[0]["run_id"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.agentos.expand import chat_message
+from mockserver.agentos.expand import chat_message, member_session_state
 from mockserver.agentos.fold import MemberRun, RunFold, member_responses
 from mockserver.agentos.frames import member_envelope, team_envelope
 from mockserver.run.plan import Frame, Plan
@@ -34,7 +34,7 @@ def cancel_frames(plan: Plan, facts: RunFold, elapsed: float) -> list[Frame]:
         frames.append(_frame(elapsed, "RunCancelled", created_at, envelope, content=content, reason=reason))
         frames.append(_frame(
             elapsed, "RunCompleted", created_at, envelope, content=content, content_type="str",
-            session_state={"current_session_id": context.session_id, "current_run_id": member.run_id},
+            session_state=member_session_state(context, member.run_id),
             metrics={"duration": round(elapsed - member.started.at, 6)},
         ))
         planned = next((r for r in plan.member_responses if r.get("run_id") == member.run_id), None)
@@ -45,7 +45,9 @@ def cancel_frames(plan: Plan, facts: RunFold, elapsed: float) -> list[Frame]:
     reason = f"Run {context.run_id} was cancelled"
     content = "".join(facts.team_text) + "".join(member.output if member is not None else []) or reason
     frames.append(_frame(elapsed, "TeamRunCancelled", created_at, envelope, content=content, reason=reason))
-    completed: dict[str, Any] = {"content": content, "content_type": "str", "session_state": {}}
+    completed: dict[str, Any] = {"content": content, "content_type": "str", "session_state": context.session_state or {}}
+    if context.metadata is not None:
+        completed["metadata"] = context.metadata
     if responses:
         completed["member_responses"] = responses
     first = facts.first_content_at
@@ -67,10 +69,22 @@ def _cancelled_response(planned: dict[str, Any], content: str, member: MemberRun
         if key == "content":
             value = content
         elif key == "messages":
-            value = [*value[:-1], chat_message("assistant", content, planned.get("created_at", 0))] if value else value
+            value = _cut_messages(value, content, done, planned.get("created_at", 0))
         elif key == "tools":
             value = [t for t in value if t.get("tool_call_id") in done]
         response[key] = value
         if key == "status":
             response.update(status="CANCELLED", cancellation_stage="EXECUTING")
     return response
+
+
+def _cut_messages(messages: list[dict[str, Any]], content: str, done: set[Any], created_at: int) -> list[dict[str, Any]]:
+    """A cancelled member's messages as agno stores them: no answer and no unfinished tool; the
+    text so far goes on the assistant message that made the calls (or a new one if none did)."""
+    kept = [m for m in messages[:-1] if m.get("role") != "tool" or m.get("tool_call_id") in done]
+    for index in range(len(kept) - 1, -1, -1):
+        if kept[index].get("role") == "assistant":
+            message = kept[index]
+            kept[index] = {"id": message["id"], "content": content, **{k: v for k, v in message.items() if k not in ("id", "content")}}
+            return kept
+    return [*kept, chat_message("assistant", content, created_at)]

@@ -21,7 +21,7 @@ from typing import Any
 
 from mockserver.http.errors import ApiError
 from mockserver.agentos.events import MODEL_CLASSES
-from mockserver.agentos.expand import chat_message
+from mockserver.agentos.expand import chat_message, tool_turn
 from mockserver.agentos.fold import RunFold, member_responses
 from mockserver.agentos.expand import UPLOADS_KEY
 from mockserver.agentos.output import conversation, team_run_output
@@ -227,16 +227,25 @@ def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bo
     created_at = int(context.started_at)
     content = facts.content
     messages = conversation(plan, facts, created_at)
+    tools = facts.tools
     if status != "COMPLETED" and status != "ERROR":
-        messages = [*messages[:2], chat_message("assistant", content if isinstance(content, str) else "", created_at)]
+        # A cut run keeps the call under way (no result yet) and one assistant message with the
+        # text so far and every call it made, as agno stores a cancelled run.
+        tools = [*facts.tools, *in_flight_tools(frames, facts)]
+        calls = tool_turn(tools, created_at)[:1]
+        text = content if isinstance(content, str) else ""
+        extra = {"tool_calls": calls[0]["tool_calls"]} if calls else {}
+        messages = [*messages[:2], chat_message("assistant", text, created_at, **extra)]
     elif status == "ERROR":
         messages = messages[:2]
     last = frames[-1].data if frames else {}
     record: dict[str, Any] = {"run_id": context.run_id, "parent_run_id": "", "team_id": context.team.id}
     if context.user_id is not None:
         record["user_id"] = context.user_id
+    record["status"] = status
+    if status == "CANCELLED":
+        record["cancellation_stage"] = "EXECUTING"
     record.update(
-        status=status,
         content=content,
         reasoning_content="",
         reasoning_steps=facts.reasoning_steps,
@@ -244,8 +253,8 @@ def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bo
         run_response_format="text",
         metrics=last.get("metrics") if isinstance(last.get("metrics"), dict) else {},
     )
-    if facts.tools:
-        record["tools"] = facts.tools
+    if tools:
+        record["tools"] = tools
     record["messages"] = messages
     # agno files the member events it streamed on the team run; the member run keeps none.
     events = [f.data for f in frames if f.event not in STORED_SKIPS]
@@ -255,6 +264,10 @@ def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bo
         created_at=iso(context.started_at),
         references=[],
         reasoning_messages=[],
+    )
+    if status == "CANCELLED":
+        record["session_state"] = context.session_state or {}
+    record.update(
         input_media={"images": [], "videos": [], "audios": [], "files": []},
         images=[],
         videos=[],
@@ -262,6 +275,22 @@ def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bo
         files=[],
     )
     return record
+
+
+def in_flight_tools(frames: Sequence[Frame], facts: RunFold) -> list[dict[str, Any]]:
+    """The team's tool calls that started and never completed, with the member run a delegation began."""
+    done = {t.get("tool_call_id") for t in facts.tools}
+    calls: list[dict[str, Any]] = []
+    for index, frame in enumerate(frames):
+        tool = frame.data.get("tool")
+        if frame.event != "TeamToolCallStarted" or not isinstance(tool, dict) or tool.get("tool_call_id") in done:
+            continue
+        call = dict(tool)
+        child = next((f.data.get("run_id") for f in frames[index + 1:] if f.event == "RunStarted"), None)
+        if call.get("tool_name") == "delegate_task_to_member" and child:
+            call["child_run_id"] = child
+        calls.append(call)
+    return calls
 
 
 def _member_records(plan: Plan, facts: RunFold) -> list[dict[str, Any]]:
@@ -279,6 +308,7 @@ def _member_records(plan: Plan, facts: RunFold) -> list[dict[str, Any]]:
             "agent_id": response.get("agent_id", ""),
             "user_id": plan.context.user_id or "",
             "status": response.get("status", "COMPLETED"),
+            **({"cancellation_stage": response["cancellation_stage"]} if "cancellation_stage" in response else {}),
             "run_input": (response.get("input") or {}).get("input_content", ""),
             "content": response.get("content", ""),
             "run_response_format": "text",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +86,25 @@ def run_form(form: FormData) -> RunForm:
         files=files if isinstance(files, tuple) else (),
         extra={k: v for k, v in form.multi_items() if k not in known and isinstance(v, str)},
     )
+
+
+def run_kwargs(extra: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """`session_state` and `metadata` as agno's `get_request_kwargs` reads them: JSON that does not
+    parse is dropped, and a `metadata` that parses to anything but an object is a 400."""
+    state = _json_object(extra.get("session_state"))
+    metadata = _json_object(extra.get("metadata"))
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ApiError(400, "Invalid metadata parameter: expected a JSON object")
+    return (state if isinstance(state, dict) else None), metadata
+
+
+def _json_object(raw: Any) -> Any:
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
 def _is_empty_file_input(part: Any) -> bool:

@@ -19,7 +19,7 @@ from mockserver.agentos.expand import build_plan
 from mockserver.agentos.media import agno_media, echo, parse_files_metadata, receive, template_files
 from mockserver.agentos.sessions import Session, listed_run
 from mockserver.http.errors import ApiError, validation_error
-from mockserver.http.forms import read_form, run_form
+from mockserver.http.forms import read_form, run_form, run_kwargs
 from mockserver.run.delivery import PLAIN
 from mockserver.run.faults import deliver, select_fault
 from mockserver.run.pipeline import RunResponse
@@ -56,6 +56,7 @@ async def create_team_run(request: Request) -> Response:
 async def _create_team_run(request: Request) -> Response:
     state: AppState = request.app.state.mock
     form = run_form(await read_form(request))
+    session_state, metadata = run_kwargs(form.extra)
     files_metadata = parse_files_metadata(form.extra.get("files_metadata"))
     team = state.scenarios.teams.get(request.path_params["team_id"])
     if team is None:
@@ -73,6 +74,8 @@ async def _create_team_run(request: Request) -> Response:
         files=template_files(received),
         media=agno_media(received),
         uploads=tuple(echo(received)),
+        session_state=session_state,
+        metadata=metadata,
     )
     plan = build_plan(context, speed=speed, seed=state.settings.seed, faker=state.faker)
     delivery = PLAIN
