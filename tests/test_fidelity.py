@@ -441,3 +441,31 @@ def test_a_run_cancelled_during_its_member_is_stored_as_agentos_stores_it(tmp_pa
         (t["tool_name"], t["result"], bool(t["child_run_id"])) for t in real_team["tools"]
     ]
     assert team["tools"][0]["child_run_id"] == mock[0]["run_id"]
+
+
+LATE_TEAM = """\
+version: 1
+team: {id: late-team, name: Late Team, model: {id: fake-model-1, provider: Fake}}
+scenarios:
+  - name: slow
+    gap: 400ms
+    pace: 2 words/s
+    events:
+      - text: slow chunk 00. slow chunk 01. slow chunk 02.
+"""
+
+
+def test_an_immediate_cancel_still_sends_the_model_start_and_one_content_frame(tmp_path: Path) -> None:
+    from tests.conftest import capture_frames
+    from tests.slow_team import count, reading
+
+    (tmp_path / "late-team.yaml").write_text(LATE_TEAM)
+    with run_server(Settings(scenarios=tmp_path, speed=1)) as url:
+        with reading(f"{url}/teams/late-team/runs", {"message": "go"}) as stream:
+            stream.wait_for(count("TeamRunStarted"))
+            httpx.post(f"{url}/teams/late-team/runs/{stream.frames[0][1]['run_id']}/cancel")
+            frames = stream.finish()
+    real = capture_frames("i6_cancel_immediately")
+    assert [e for e, _ in frames] == [e for e, _ in real]
+    cancelled = next(d for e, d in frames if e == "TeamRunCancelled")
+    assert cancelled["content"] == "slow "
