@@ -14,6 +14,7 @@ from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
 from mockserver.http.errors import ApiError, error_response
 from mockserver.http.routing import StripTrailingSlash
+from mockserver.run.background import BackgroundRuns
 from mockserver.scenarios.loader import load_directory
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.scenarios.reload import watching
@@ -51,5 +52,7 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
         lifespan=watching,
     )
+    # The buffers of background runs, read by `/resume` (mockserver/run/background.py).
+    app.state.background_runs = BackgroundRuns(settings.max_background_runs)
     app.state.mock = AppState(settings=settings, scenarios=scenarios, faker=Faker(), sessions=SessionStore(settings.max_sessions))
     return app

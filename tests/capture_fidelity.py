@@ -219,7 +219,55 @@ def records(rec: Recorder) -> None:
              f"{RUNS}?session_id=X3")
 
 
+def _stream_frames(rec: Recorder, headers: dict[str, str], body: bytes, keep: int) -> list[str]:
+    """POST a streamed run and hang up after `keep` frames; the frames read."""
+    frames: list[str] = []
+    with rec.client.stream("POST", RUNS, headers=headers, content=body) as response:
+        buffer = b""
+        for chunk in response.iter_bytes():
+            buffer += chunk
+            while b"\n\n" in buffer and len(frames) < keep:
+                block, buffer = buffer.split(b"\n\n", 1)
+                frames.append(block.decode() + "\n\n")
+            if len(frames) >= keep:
+                break
+    return frames
+
+
+def background(rec: Recorder) -> None:
+    """background=true: frames with event_index, /resume while running and after, a stream=false one."""
+    import time
+
+    headers, body = form(message="slow", session_id="B1", background="true")
+    first = _stream_frames(rec, headers, body, keep=5)
+    (OUT / "b1_background_stream_dropped.json").write_text(json.dumps(
+        {"note": "background=true stream=true `slow`, the client hangs up after 5 frames",
+         "request": {"method": "POST", "path": RUNS, "headers": list(headers.items()), "body": body.decode()},
+         "frames": first}, indent=1) + "\n")
+    run_id = json.loads(first[0].split("data: ", 1)[1])["run_id"]
+    headers, body = form(last_event_index="4", session_id="B1")
+    rec.send("b2_resume_running", "resume while the run still streams (last_event_index=4)", "POST",
+             f"{RUNS}/{run_id}/resume", headers=headers, body=body)
+    time.sleep(0.5)
+    rec.send("b3_resume_finished", "resume after the run finished (last_event_index=4)", "POST",
+             f"{RUNS}/{run_id}/resume", headers=headers, body=body)
+    headers, body = form(session_id="B1")
+    rec.send("b4_resume_finished_from_start", "resume after the run finished, no last_event_index", "POST",
+             f"{RUNS}/{run_id}/resume", headers=headers, body=body)
+    accepted = rec.run("b5_background_nonstream", "background=true stream=false", message="hello", stream="false",
+                       session_id="B2", background="true").json()
+    time.sleep(1)
+    headers, body = form(session_id="B2")
+    rec.send("b6_resume_nonstream", "resume a stream=false background run", "POST",
+             f"{RUNS}/{accepted['run_id']}/resume", headers=headers, body=body)
+    rec.send("b7_resume_unknown", "resume an unknown run", "POST", f"{RUNS}/nope/resume", headers=headers, body=body)
+    rec.send("b8_resume_no_session", "resume without session_id", "POST", f"{RUNS}/nope/resume")
+    rec.send("b9_background_get", "GET the background stream=false run", "GET",
+             f"{RUNS}/{accepted['run_id']}?session_id=B2")
+
+
 GROUPS: dict[str, tuple[Callable[[Recorder], None], str | None]] = {
+    "background": (background, None),
     "records": (records, None),
     "routes": (routes, None),
     "uploads": (uploads, None),

@@ -469,3 +469,133 @@ def test_an_immediate_cancel_still_sends_the_model_start_and_one_content_frame(t
     assert [e for e, _ in frames] == [e for e, _ in real]
     cancelled = next(d for e, d in frames if e == "TeamRunCancelled")
     assert cancelled["content"] == "slow "
+
+
+# -- 8. background runs and /resume ----------------------------------------------------------
+
+BACKGROUND_TEAM = """\
+version: 1
+team: {id: research-team, name: Research Team, model: {id: fake-model-1, provider: Fake}}
+scenarios:
+  - name: slow
+    gap: 0
+    pace: 20 words/s
+    events:
+      - text: slow chunk 00. slow chunk 01. slow chunk 02. slow chunk 03. slow chunk 04. slow chunk 05.
+"""
+
+
+def sse_blocks(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """(event, data) of each frame, the resume meta frames included."""
+    return [
+        (block.split("\n", 1)[0][len("event: "):], json.loads(block.split("data: ", 1)[1]))
+        for block in text.split("\n\n") if block.startswith("event: ")
+    ]
+
+
+@pytest.fixture
+def background_url(tmp_path: Path) -> Iterator[str]:
+    (tmp_path / "research-team.yaml").write_text(BACKGROUND_TEAM)
+    with run_server(Settings(scenarios=tmp_path, speed=1)) as url:
+        yield url
+
+
+def _first_frames(url: str, data: dict[str, str], keep: int) -> list[tuple[str, dict[str, Any]]]:
+    text = ""
+    with httpx.stream("POST", url + "/teams/research-team/runs", data=data) as response:
+        for chunk in response.iter_text():
+            text += chunk
+            if text.count("\n\n") >= keep:
+                break
+    return sse_blocks(text)[:keep]
+
+
+def test_a_dropped_background_run_goes_on_and_resumes_where_the_client_stopped(background_url: str) -> None:
+    real_first = capture("b1_background_stream_dropped")["frames"]
+    first = _first_frames(background_url, {"message": "slow", "session_id": "B1", "background": "true"}, keep=5)
+    assert [d["event_index"] for _, d in first] == [0, 1, 2, 3, 4]
+    assert list(first[0][1]) == list(sse_blocks(real_first[0])[0][1]), "event_index comes last, as on AgentOS"
+    run_id = first[0][1]["run_id"]
+    resumed = httpx.post(f"{background_url}/teams/research-team/runs/{run_id}/resume",
+                         data={"last_event_index": "4", "session_id": "B1"}, timeout=10)
+    assert resumed.headers["content-type"] == header(capture("b2_resume_running"), "content-type")
+    frames = sse_blocks(resumed.text)
+    metas = [e for e, _ in frames if e in ("catch_up", "subscribed")]
+    assert metas in (["subscribed"], ["catch_up", "subscribed"])
+    real_subscribed = sse_blocks(capture("b2_resume_running")["body"])[0][1]
+    assert list(dict(frames)["subscribed"]) == list(real_subscribed)
+    indexes = [d["event_index"] for e, d in frames if "event_index" in d]
+    assert indexes == list(range(5, 5 + len(indexes))) and frames[-1][0] == "TeamRunCompleted"
+
+    replayed = httpx.post(f"{background_url}/teams/research-team/runs/{run_id}/resume",
+                          data={"last_event_index": "4", "session_id": "B1"})
+    (meta_event, meta), *rest = sse_blocks(replayed.text)
+    real_meta = sse_blocks(capture("b3_resume_finished")["body"])[0][1]
+    assert meta_event == "replay" and list(meta) == list(real_meta)
+    assert meta["status"] == "COMPLETED" and meta["total_events"] == len(rest) == meta["total_buffered"] - 5
+    assert [d["event_index"] for _, d in rest] == indexes
+    whole = sse_blocks(httpx.post(f"{background_url}/teams/research-team/runs/{run_id}/resume",
+                                  data={"session_id": "B1"}).text)
+    assert whole[0][1]["last_event_index_requested"] == -1 and whole[1][0] == "TeamRunStarted"
+    stored = httpx.get(f"{background_url}/sessions/B1/runs").json()
+    assert stored[-1]["status"] == "COMPLETED", "the run finished although its client left"
+
+
+def test_a_background_run_without_streaming_is_accepted_then_replays_no_events(background_url: str) -> None:
+    accepted = httpx.post(background_url + "/teams/research-team/runs",
+                          data={"message": "slow", "stream": "false", "session_id": "B2", "background": "true"})
+    real = capture("b5_background_nonstream")
+    assert accepted.status_code == real["status"] == 202
+    assert list(accepted.json()) == list(json.loads(real["body"])) and accepted.json()["status"] == "PENDING"
+    run_id = accepted.json()["run_id"]
+    for _ in range(100):
+        if httpx.get(f"{background_url}/sessions/B2/runs").status_code == 200:
+            break
+        import time
+
+        time.sleep(0.05)
+    resumed = sse_blocks(httpx.post(f"{background_url}/teams/research-team/runs/{run_id}/resume",
+                                    data={"session_id": "B2"}).text)
+    real_meta = sse_blocks(capture("b6_resume_nonstream")["body"])[0][1]
+    assert resumed == [("replay", {**real_meta, "run_id": run_id})]
+
+
+def test_resuming_an_unknown_run_is_one_error_frame(background_url: str) -> None:
+    response = httpx.post(f"{background_url}/teams/research-team/runs/nope/resume", data={"session_id": "B2"})
+    assert response.text == capture("b7_resume_unknown")["body"]
+
+
+def test_agnos_client_lists_sessions_reads_runs_and_resumes_a_dropped_background_run(background_url: str) -> None:
+    import asyncio
+
+    from agno.client import AgentOSClient
+    from agno.run import team
+
+    async def scenario() -> tuple[list[Any], list[Any], list[Any]]:
+        client = AgentOSClient(base_url=background_url)
+        started: list[Any] = []
+        async for event in client.run_team_stream("research-team", "slow", session_id="C1", user_id="ada",
+                                                  background=True):
+            started.append(event)
+            if len(started) == 3:
+                break  # the connection drops
+        raw = client._astream_post_form_data(
+            f"/teams/research-team/runs/{started[0].run_id}/resume",
+            {"last_event_index": str(started[-1].event_index), "session_id": "C1"},
+        )
+        resumed = [e async for e in client._parse_sse_events(raw, team.team_run_output_event_from_dict)]
+        sessions = await client.get_sessions(user_id="ada")
+        runs = await client.get_session_runs("C1", user_id="ada")
+        return started + resumed, sessions.data, runs
+
+    loop = asyncio.new_event_loop()
+    try:
+        events, sessions, runs = loop.run_until_complete(scenario())
+    finally:
+        loop.close()
+    typed = [e for e in events if isinstance(e, team.BaseTeamRunEvent)]
+    assert isinstance(typed[-1], team.RunCompletedEvent)
+    content = "".join(e.content for e in typed if isinstance(e, team.RunContentEvent))
+    assert content == typed[-1].content, "no delta lost or repeated across the drop"
+    assert [s.session_id for s in sessions] == ["C1"]
+    assert [r.run_id for r in runs] == [typed[0].run_id]

@@ -20,6 +20,7 @@ _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 class RunForm:
     message: str
     stream: bool = True
+    background: bool = False
     session_id: str | None = None
     user_id: str | None = None
     files: tuple[Upload, ...] = ()
@@ -67,9 +68,9 @@ def run_form(form: FormData) -> RunForm:
     if message is None:
         problems.append(validation_error("message", "missing", "Field required", None))
     flags = {}
-    for name in ("stream", "monitor"):
+    for name, default in (("stream", True), ("monitor", True), ("background", False)):
         try:
-            flags[name] = parse_bool(name, _text(form, name), True)
+            flags[name] = parse_bool(name, _text(form, name), default)
         except ApiError as problem:
             problems.append(problem)
     files = _files(form)
@@ -77,10 +78,11 @@ def run_form(form: FormData) -> RunForm:
         problems.append(files)
     if problems:
         raise _merged(problems)
-    known = {"message", "stream", "monitor", "session_id", "user_id", "files"}
+    known = {"message", "stream", "monitor", "background", "session_id", "user_id", "files"}
     return RunForm(
         message=message or "",
         stream=flags["stream"],
+        background=flags["background"],
         session_id=_text(form, "session_id"),
         user_id=_text(form, "user_id"),
         files=files if isinstance(files, tuple) else (),

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from mockserver.http.routing import route
 
 from mockserver.agentos.expand import build_plan
@@ -20,6 +21,7 @@ from mockserver.agentos.media import agno_media, echo, parse_files_metadata, rec
 from mockserver.agentos.sessions import Session, listed_run
 from mockserver.http.errors import ApiError, validation_error
 from mockserver.http.forms import read_form, run_form, run_kwargs
+from mockserver.run.background import RUNNING, BackgroundRuns, meta_frame
 from mockserver.run.delivery import PLAIN
 from mockserver.run.faults import deliver, select_fault
 from mockserver.run.pipeline import RunResponse
@@ -27,7 +29,7 @@ from mockserver.run.plan import RunContext
 from mockserver.scenarios.selection import select_scenario
 from mockserver.state import AppState
 from mockserver.wire.run_output import TeamRunOutputJSON
-from mockserver.wire.sse import AgentOSEvents
+from mockserver.wire.sse import MEDIA_TYPE, STREAM_HEADERS, AgentOSEvents, IndexedAgentOSEvents, encode_frame
 
 SPEED_HEADER = "x-mock-speed"
 
@@ -82,8 +84,26 @@ async def _create_team_run(request: Request) -> Response:
     fault = select_fault(state, context)
     if fault is not None:
         plan, delivery = deliver(fault, plan, speed=speed, error_format=state.settings.error_format)
+    if form.background and delivery.refusal is None:
+        return _background(request, RunResponse(
+            state, plan, delivery, IndexedAgentOSEvents() if form.stream else TeamRunOutputJSON(), stream=form.stream
+        ), stream=form.stream)
     encoder = AgentOSEvents() if form.stream else TeamRunOutputJSON()
     return RunResponse(state, plan, delivery, encoder, stream=form.stream)  # type: ignore[return-value]
+
+
+def _background(request: Request, response: RunResponse, *, stream: bool) -> Response:
+    """Start the run in a task of its own: the client streams its frames (and may leave), or
+    gets AgentOS's 202 at once for `stream=false`."""
+    run = background_runs(request).start(response, request.scope, streamed=stream)
+    if not stream:
+        return JSONResponse({"run_id": run.run_id, "session_id": run.session_id, "status": "PENDING"}, 202)
+    return StreamingResponse(run.tail(0), media_type=MEDIA_TYPE, headers=STREAM_HEADERS)
+
+
+def background_runs(request: Request) -> BackgroundRuns:
+    runs: BackgroundRuns = request.app.state.background_runs
+    return runs
 
 
 async def cancel_team_run(request: Request) -> Response:
@@ -151,10 +171,95 @@ async def continue_team_run(request: Request) -> Response:
     )
 
 
+async def resume_team_run(request: Request) -> Response:
+    """`POST …/runs/{run_id}/resume`: what the client missed since `last_event_index`, then live.
+
+    AgentOS's three paths: a run still going (catch up, then subscribe), a finished run in the
+    buffer (replay), else the stored run (its events, or one `replay` frame if it kept none).
+    """
+    state: AppState = request.app.state.mock
+    try:
+        form = await read_form(request)
+    finally:
+        await request.close()
+    if request.path_params["team_id"] not in state.scenarios.teams:
+        raise ApiError(404, "Team not found")
+    raw_index = form.get("last_event_index")
+    last = -1
+    if isinstance(raw_index, str) and raw_index != "":
+        try:
+            last = int(raw_index)
+        except ValueError:
+            raise validation_error(
+                "last_event_index", "int_parsing", "Input should be a valid integer, unable to parse string as an integer",
+                raw_index,
+            ) from None
+    session_id = form.get("session_id")
+    frames = _resumed(request, state, request.path_params["run_id"], last, session_id if isinstance(session_id, str) else None)
+    return StreamingResponse(frames, media_type=MEDIA_TYPE, headers=STREAM_HEADERS)
+
+
+async def _resumed(request: Request, state: AppState, run_id: str, last: int, session_id: str | None) -> AsyncIterator[bytes]:
+    run = background_runs(request).get(run_id)
+    if run is not None and run.streamed:
+        total = len(run.frames)
+        missed = run.frames[last + 1:total]
+        if run.done:
+            yield meta_frame("replay", {
+                "event": "replay", "run_id": run_id, "status": run.status, "total_events": len(missed),
+                "total_buffered": total, "last_event_index_requested": last,
+                "message": f"Run {run.status}. Replaying {len(missed)} missed events (of {total} total).",
+            })
+            for frame in missed:
+                yield frame
+            return
+        if missed:
+            yield meta_frame("catch_up", {
+                "event": "catch_up", "run_id": run_id, "status": "running", "missed_events": len(missed),
+                "current_event_count": total, "message": f"Catching up on {len(missed)} missed events.",
+            })
+            for frame in missed:
+                yield frame
+        yield meta_frame("subscribed", {
+            "event": "subscribed", "run_id": run_id, "status": "running", "current_event_count": total,
+            "message": "Subscribed to team run. Receiving live events.",
+        })
+        async for frame in run.tail(max(total, last + 1)):
+            yield frame
+        return
+    if run is not None and not run.done:
+        yield meta_frame("replay", {
+            "event": "replay", "run_id": run_id, "status": RUNNING, "total_events": 0,
+            "message": f"Run is {RUNNING} and was submitted without streaming, so it has no event stream to attach "
+                       "to. Poll the run endpoint for its result.",
+        })
+        return
+    session = state.sessions.get(session_id) if session_id else None
+    output = session.outputs.get(run_id) if session is not None else None
+    if output is None:
+        yield meta_frame("error", {"event": "error", "error": f"Run {run_id} not found in buffer or database"})
+        return
+    stored = [{**event, "event_index": index} for index, event in enumerate(output.get("events") or [])][last + 1:]
+    status = output.get("status", "COMPLETED")
+    if not output.get("events"):
+        yield meta_frame("replay", {
+            "event": "replay", "run_id": run_id, "status": status, "total_events": 0,
+            "message": f"Run {status} with no stored events: a run submitted without streaming keeps only its final output.",
+        })
+        return
+    yield meta_frame("replay", {
+        "event": "replay", "run_id": run_id, "status": status, "total_events": len(stored),
+        "message": "Run completed. Replaying stored events from database.",
+    })
+    for event in stored:
+        yield encode_frame(str(event.get("event", "message")), event)
+
+
 routes = [
     route("/teams/{team_id}/runs", create_team_run, methods=["POST"]),
     route("/teams/{team_id}/runs", list_team_runs, methods=["GET"]),
     route("/teams/{team_id}/runs/{run_id}", get_team_run, methods=["GET"]),
     route("/teams/{team_id}/runs/{run_id}/cancel", cancel_team_run, methods=["POST"]),
     route("/teams/{team_id}/runs/{run_id}/continue", continue_team_run, methods=["POST"]),
+    route("/teams/{team_id}/runs/{run_id}/resume", resume_team_run, methods=["POST"]),
 ]
