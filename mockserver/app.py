@@ -9,6 +9,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockserver.agentos.sessions import SessionStore
 from mockserver.http import discovery, empty_states, openapi, runs, sessions
 from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
@@ -18,7 +19,6 @@ from mockserver.run.background import BackgroundRuns
 from mockserver.scenarios.loader import load_directory
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.scenarios.reload import watching
-from mockserver.agentos.sessions import SessionStore
 from mockserver.settings import Settings
 from mockserver.state import AppState
 

@@ -1,4 +1,6 @@
-"""Regenerate `tests/captures/agentos-3.1.10-fidelity/` from a real AgentOS 3.1.10: `python -m tests.capture_fidelity [GROUP…]`.
+"""Regenerate `tests/captures/agentos-3.1.10-fidelity/` from a real AgentOS 3.1.10.
+
+Run `python -m tests.capture_fidelity [GROUP…]` (all groups without arguments).
 
 The questions: what a frontend sees on the requests where the mock used to answer differently
 (empty file inputs, trailing slashes, HEAD, session history, malformed multipart, ...). Each
@@ -88,7 +90,9 @@ class Recorder:
             (OUT / f"{name}.json").write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
         return response
 
-    def run(self, name: str, note: str, *, save: bool = True, files: tuple[Any, ...] = (), **fields: str) -> httpx.Response:
+    def run(
+        self, name: str, note: str, *, save: bool = True, files: tuple[Any, ...] = (), **fields: str
+    ) -> httpx.Response:
         parts = [(k, None, None, v.encode()) for k, v in fields.items()]
         headers, body = multipart(*parts, *files)
         return self.send(name, note, "POST", RUNS, headers=headers, body=body, save=save)

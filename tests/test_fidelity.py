@@ -8,6 +8,7 @@ team's story) and compares what a frontend would notice: status, `allow`, the bo
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,7 +68,9 @@ def test_bad_uploads_are_worded_as_agentos_words_them(agentos_url: str, name: st
 # -- 5. HTTP details behind proxies and health checks ----------------------------------------
 
 
-@pytest.mark.parametrize("name", ["t_get_teams_slash", "t_get_health_slash", "t_get_sessions_slash", "t_get_agents_slash"])
+@pytest.mark.parametrize(
+    "name", ["t_get_teams_slash", "t_get_health_slash", "t_get_sessions_slash", "t_get_agents_slash"]
+)
 def test_a_trailing_slash_is_the_same_route_not_a_redirect(agentos_url: str, name: str) -> None:
     exchange, response = replay(agentos_url, name)
     assert response.status_code == exchange["status"] == 200
@@ -137,7 +140,8 @@ def test_session_name_matches_only_a_name_set_by_rename(session_story: dict) -> 
     real, mock = real_and_mock(session_story, "s6_session_name_derived")
     assert mock["data"] == real["data"] == []
     real, mock = real_and_mock(session_story, "s8_session_name_renamed")
-    assert [s["session_name"] for s in mock["data"]] == [s["session_name"] for s in real["data"]] == ["Capital question"]
+    names = [s["session_name"] for s in mock["data"]]
+    assert names == [s["session_name"] for s in real["data"]] == ["Capital question"]
 
 
 @pytest.mark.parametrize("name", ["s9_db_id_bogus_list", "s10_db_id_bogus_one"])
@@ -342,7 +346,7 @@ def test_mock_deltas_never_lose_text_in_agent_ui(shipped_url: str) -> None:
     assert views[-1] == final
     assert all(final.startswith(view) for view in views), "each view agent-ui shows is a prefix of the answer"
     deltas = [d["content"] for e, d in frames if e == "TeamRunContent"]
-    assert not any(prev and prev in delta for prev, delta in zip(deltas, deltas[1:]))
+    assert not any(prev and prev in delta for prev, delta in itertools.pairwise(deltas))
 
 
 def test_joining_repeats_keeps_every_character() -> None:
@@ -376,8 +380,8 @@ def test_a_run_output_echoes_session_state_metadata_and_passes_uploads_to_the_me
     assert list(_member(mock)["session_state"]) == list(_member(real)["session_state"])
     assert _member(mock)["session_state"]["a"] == 1 and _member(mock)["metadata"] == {"m": 1}
     assert list(_member(mock)["input"]) == list(_member(real)["input"]) == ["input_content", "images"]
-    user = [m for m in _member(mock)["messages"] if m["role"] == "user"][0]
-    assert list(user) == list([m for m in _member(real)["messages"] if m["role"] == "user"][0])
+    user = next(m for m in _member(mock)["messages"] if m["role"] == "user")
+    assert list(user) == list(next(m for m in _member(real)["messages"] if m["role"] == "user"))
 
 
 def test_streamed_completions_carry_metrics_details_and_full_member_transcripts(extras_story: dict) -> None:
@@ -388,7 +392,8 @@ def test_streamed_completions_carry_metrics_details_and_full_member_transcripts(
     for event in ("RunCompleted", "TeamRunCompleted"):
         (real_data,), (mock_data,) = ([d for e, d in frames if e == event] for frames in (real, mock))
         assert list(mock_data) == list(real_data), event
-        assert list(mock_data["metrics"]) == list(real_data["metrics"]) == ["time_to_first_token", "duration", "details"]
+        keys = ["time_to_first_token", "duration", "details"]
+        assert list(mock_data["metrics"]) == list(real_data["metrics"]) == keys
     real_done, mock_done = (next(d for e, d in frames if e == "TeamRunCompleted") for frames in (real, mock))
     member_real, member_mock = _member(real_done), _member(mock_done)
     assert [m["role"] for m in member_mock["messages"]] == [m["role"] for m in member_real["messages"]]
@@ -432,7 +437,7 @@ def test_a_run_cancelled_during_its_member_is_stored_as_agentos_stores_it(tmp_pa
     real_listed = json.loads(capture("x6_team_runs_after_cancel")["body"])
     assert [list(run) for run in mock] == [list(run) for run in real]
     assert [list(run) for run in listed] == [list(run) for run in real_listed]
-    for ours, theirs in zip(mock, real):
+    for ours, theirs in zip(mock, real, strict=True):
         assert (ours["status"], ours["cancellation_stage"]) == (theirs["status"], theirs["cancellation_stage"])
         assert [m["role"] for m in ours["messages"]] == [m["role"] for m in theirs["messages"]]
         assert [list(m) for m in ours["messages"]] == [list(m) for m in theirs["messages"]]
@@ -460,11 +465,12 @@ def test_an_immediate_cancel_still_sends_the_model_start_and_one_content_frame(t
     from tests.slow_team import count, reading
 
     (tmp_path / "late-team.yaml").write_text(LATE_TEAM)
-    with run_server(Settings(scenarios=tmp_path, speed=1)) as url:
-        with reading(f"{url}/teams/late-team/runs", {"message": "go"}) as stream:
-            stream.wait_for(count("TeamRunStarted"))
-            httpx.post(f"{url}/teams/late-team/runs/{stream.frames[0][1]['run_id']}/cancel")
-            frames = stream.finish()
+    with run_server(Settings(scenarios=tmp_path, speed=1)) as url, reading(
+        f"{url}/teams/late-team/runs", {"message": "go"}
+    ) as stream:
+        stream.wait_for(count("TeamRunStarted"))
+        httpx.post(f"{url}/teams/late-team/runs/{stream.frames[0][1]['run_id']}/cancel")
+        frames = stream.finish()
     real = capture_frames("i6_cancel_immediately")
     assert [e for e, _ in frames] == [e for e, _ in real]
     cancelled = next(d for e, d in frames if e == "TeamRunCancelled")

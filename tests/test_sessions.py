@@ -121,7 +121,8 @@ def test_another_users_session_is_not_found(http: httpx.Client, url: str) -> Non
     assert intruder.status_code == 404 and intruder.json()["detail"] == "Session not found"
     assert http.get(f"{url}/sessions/{session_id}", params={"user_id": "someone-else"}).status_code == 404
     assert http.get(f"{url}/sessions/{session_id}", params={"user_id": "owner"}).status_code == 200
-    anonymous = http.post(f"{url}/teams/research-team/runs", data={"message": "x", "stream": "false", "session_id": session_id})
+    form = {"message": "x", "stream": "false", "session_id": session_id}
+    anonymous = http.post(f"{url}/teams/research-team/runs", data=form)
     assert anonymous.status_code == 404, "an owned session takes no run without its user_id (AgentOS 3.1.10)"
 
 

@@ -12,7 +12,8 @@ from typing import Any
 from mockserver.app import create_app
 from mockserver.http.openapi import SHIPPED, trimmed
 from mockserver.settings import Settings
-from tests.conftest import CAPTURES, SHIPPED as SHIPPED_SCENARIOS
+from tests.conftest import CAPTURES
+from tests.conftest import SHIPPED as SHIPPED_SCENARIOS
 
 
 def expected() -> dict[str, Any]:

@@ -45,7 +45,8 @@ def cancel_frames(plan: Plan, facts: RunFold, elapsed: float) -> list[Frame]:
     reason = f"Run {context.run_id} was cancelled"
     content = "".join(facts.team_text) + "".join(member.output if member is not None else []) or reason
     frames.append(_frame(elapsed, "TeamRunCancelled", created_at, envelope, content=content, reason=reason))
-    completed: dict[str, Any] = {"content": content, "content_type": "str", "session_state": context.session_state or {}}
+    state = context.session_state or {}
+    completed: dict[str, Any] = {"content": content, "content_type": "str", "session_state": state}
     if context.metadata is not None:
         completed["metadata"] = context.metadata
     if responses:
@@ -78,13 +79,16 @@ def _cancelled_response(planned: dict[str, Any], content: str, member: MemberRun
     return response
 
 
-def _cut_messages(messages: list[dict[str, Any]], content: str, done: set[Any], created_at: int) -> list[dict[str, Any]]:
+def _cut_messages(
+    messages: list[dict[str, Any]], content: str, done: set[Any], created_at: int
+) -> list[dict[str, Any]]:
     """A cancelled member's messages as agno stores them: no answer and no unfinished tool; the
     text so far goes on the assistant message that made the calls (or a new one if none did)."""
     kept = [m for m in messages[:-1] if m.get("role") != "tool" or m.get("tool_call_id") in done]
     for index in range(len(kept) - 1, -1, -1):
         if kept[index].get("role") == "assistant":
             message = kept[index]
-            kept[index] = {"id": message["id"], "content": content, **{k: v for k, v in message.items() if k not in ("id", "content")}}
+            rest = {k: v for k, v in message.items() if k not in ("id", "content")}
+            kept[index] = {"id": message["id"], "content": content, **rest}
             return kept
     return [*kept, chat_message("assistant", content, created_at)]

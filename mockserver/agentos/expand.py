@@ -12,7 +12,7 @@ import json
 import random
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mockserver.agentos.events import EVENTS, MEMBER_ENVELOPE, TEAM_ENVELOPE, TOOL_KEYS
@@ -25,9 +25,7 @@ from mockserver.scenarios.model import (
     Pace,
     RawEvent,
     Reasoning,
-    Scenario,
     Step,
-    Team,
     Text,
     ToolCall,
 )
@@ -350,7 +348,9 @@ class _Planner:
             chat_message("system", f"<your_role>\n{run.member.role}\n</your_role>", created_at),
             chat_message("user", task, created_at, **user_media(self.context.media)),
             *tool_turn(tools, created_at),
-            chat_message("assistant", content, created_at, metrics={"time_to_first_token": metrics["time_to_first_token"]}),
+            chat_message(
+                "assistant", content, created_at, metrics={"time_to_first_token": metrics["time_to_first_token"]}
+            ),
         ]
         response: dict[str, Any] = {
             "run_id": run.run_id,
@@ -447,7 +447,11 @@ def tool_turn(tools: list[dict[str, Any]], created_at: int) -> list[dict[str, An
     if not tools:
         return []
     calls = [
-        {"id": t["tool_call_id"], "type": "function", "function": {"name": t["tool_name"], "arguments": json.dumps(t["tool_args"])}}
+        {
+            "id": t["tool_call_id"],
+            "type": "function",
+            "function": {"name": t["tool_name"], "arguments": json.dumps(t["tool_args"])},
+        }
         for t in tools
     ]
     return [

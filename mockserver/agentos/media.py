@@ -285,7 +285,7 @@ async def read_multipart(request: Request, limits: UploadLimits) -> FormData:
     reader = _MultipartReader(limits, charset=charset)
     stream = request.stream()
     try:
-        parser = MultipartParser(boundary, reader.callbacks())
+        parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]
         async for chunk in stream:
             parser.write(chunk)
         parser.finalize()

@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from mockserver.http.errors import ApiError
 from mockserver.agentos.events import MODEL_CLASSES
-from mockserver.agentos.expand import chat_message, tool_turn
+from mockserver.agentos.expand import UPLOADS_KEY, chat_message, tool_turn
 from mockserver.agentos.fold import RunFold, member_responses
-from mockserver.agentos.expand import UPLOADS_KEY
 from mockserver.agentos.output import conversation, team_run_output
+from mockserver.http.errors import ApiError
 from mockserver.run.plan import Frame, Plan
 
 STORED_SKIPS = frozenset({"TeamRunContent", "RunContent"})
@@ -112,7 +111,8 @@ class Session:
 
     def chat_history(self) -> list[dict[str, Any]]:
         """agno's `get_chat_history`: the team runs' user and assistant messages, no system or tool ones."""
-        return [m for run in self.team_runs() for m in run.get("messages", []) if m.get("role") in ("user", "assistant")]
+        messages = (m for run in self.team_runs() for m in run.get("messages", []))
+        return [m for m in messages if m.get("role") in ("user", "assistant")]
 
     def metrics(self) -> dict[str, Any]:
         return {"details": {"model": [{"id": self.model["id"], "provider": self.model["provider"]}]}} if self.runs else {}

@@ -1,6 +1,7 @@
 """Bearer-token auth, on when a security key is set, as AgentOS's `OS_SECURITY_KEY` turns it on.
 
-`/`, `/health`, `/info`, the API docs and CORS preflights stay open, as on AgentOS; every other route needs `Authorization: Bearer KEY`
+`/`, `/health`, `/info`, the API docs and CORS preflights stay open, as on AgentOS; every other
+route needs `Authorization: Bearer KEY`
 (the scheme in any case; like AgentOS, a bare `KEY` is accepted too).
 """
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from mockserver.http.routing import route
 
 from mockserver.agentos.events import MODEL_CLASSES
 from mockserver.http.errors import ApiError
+from mockserver.http.routing import route
 from mockserver.scenarios.model import Delegation, Member, ModelInfo, Step, Team, ToolCall
 
 DB_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "mockserver:sessions"))

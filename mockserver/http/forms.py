@@ -9,8 +9,8 @@ from typing import Any
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
-from mockserver.http.errors import ApiError, validation_error
 from mockserver.agentos.media import Upload, UploadLimits, read_multipart
+from mockserver.http.errors import ApiError, validation_error
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
@@ -117,7 +117,7 @@ def _is_empty_file_input(part: Any) -> bool:
 def _files(form: FormData) -> tuple[Upload, ...] | ApiError:
     """The `files` parts, as FastAPI's `List[UploadFile]` takes them: a text part is a 422."""
     parts = [part for part in form.getlist("files") if not _is_empty_file_input(part)]
-    texts = [
+    texts: list[dict[str, Any]] = [
         {
             "type": "value_error",
             "loc": ["body", "files", index],

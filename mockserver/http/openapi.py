@@ -58,6 +58,7 @@ oauth2RedirectUrl: window.location.origin + '/docs/oauth2-redirect',
     </body>
     </html>
     """
+# `<blank>` stands for the page's whitespace-only lines, which the source must not hold.
 REDOC_PAGE = """
     <!DOCTYPE html>
     <html>
@@ -66,9 +67,9 @@ REDOC_PAGE = """
     <!-- needed for adaptive design -->
     <meta charset="utf-8"/>
     <meta name="viewport" content="width=device-width, initial-scale=1">
-    
+    <blank>
     <link href="https://fonts.googleapis.com/css?family=Montserrat:300,400,700|Roboto:300,400,700" rel="stylesheet">
-    
+    <blank>
     <link rel="shortcut icon" href="https://fastapi.tiangolo.com/img/favicon.png">
     <!--
     ReDoc doesn't change outer page styles
@@ -88,7 +89,7 @@ REDOC_PAGE = """
     <script src="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"> </script>
     </body>
     </html>
-    """
+    """.replace("<blank>", "")
 
 
 def _sample(path: str) -> str:
@@ -102,10 +103,11 @@ def served_operations(document: dict[str, Any], routes: list[BaseRoute]) -> dict
     for path, item in document["paths"].items():
         for method in (m for m in item if m in METHODS):
             for candidate in routes:
-                if isinstance(candidate, Route) and candidate.methods and method.upper() in candidate.methods:
-                    if candidate.path_regex.match(_sample(path)):
-                        served.setdefault(path, set()).add(method)
-                        break
+                if not isinstance(candidate, Route) or method.upper() not in (candidate.methods or ()):
+                    continue
+                if candidate.path_regex.match(_sample(path)):
+                    served.setdefault(path, set()).add(method)
+                    break
     return served
 
 

@@ -11,16 +11,17 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import cast
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from mockserver.http.routing import route
 
 from mockserver.agentos.expand import build_plan
 from mockserver.agentos.media import agno_media, echo, parse_files_metadata, receive, template_files
 from mockserver.agentos.sessions import Session, listed_run
 from mockserver.http.errors import ApiError, validation_error
 from mockserver.http.forms import read_form, run_form, run_kwargs
+from mockserver.http.routing import route
 from mockserver.run.background import RUNNING, BackgroundRuns, meta_frame
 from mockserver.run.delivery import PLAIN
 from mockserver.run.faults import deliver, select_fault
@@ -28,6 +29,7 @@ from mockserver.run.pipeline import RunResponse
 from mockserver.run.plan import RunContext
 from mockserver.scenarios.selection import select_scenario
 from mockserver.state import AppState
+from mockserver.wire.encoder import Encoder
 from mockserver.wire.run_output import TeamRunOutputJSON
 from mockserver.wire.sse import MEDIA_TYPE, STREAM_HEADERS, AgentOSEvents, IndexedAgentOSEvents, encode_frame
 
@@ -43,7 +45,9 @@ def request_speed(request: Request, default: float) -> float:
     except ValueError:
         speed = -1.0
     if not speed >= 0 or speed == float("inf"):
-        raise ApiError(400, f"X-Mock-Speed must be a number >= 0 (0 = no delays, 1 = as written, 2 = twice as fast); got {raw!r}")
+        raise ApiError(
+            400, f"X-Mock-Speed must be a number >= 0 (0 = no delays, 1 = as written, 2 = twice as fast); got {raw!r}"
+        )
     return speed
 
 
@@ -84,12 +88,13 @@ async def _create_team_run(request: Request) -> Response:
     fault = select_fault(state, context)
     if fault is not None:
         plan, delivery = deliver(fault, plan, speed=speed, error_format=state.settings.error_format)
-    if form.background and delivery.refusal is None:
-        return _background(request, RunResponse(
-            state, plan, delivery, IndexedAgentOSEvents() if form.stream else TeamRunOutputJSON(), stream=form.stream
-        ), stream=form.stream)
-    encoder = AgentOSEvents() if form.stream else TeamRunOutputJSON()
-    return RunResponse(state, plan, delivery, encoder, stream=form.stream)  # type: ignore[return-value]
+    background = form.background and delivery.refusal is None
+    streaming = IndexedAgentOSEvents() if background else AgentOSEvents()
+    encoder = cast(Encoder, streaming if form.stream else TeamRunOutputJSON())
+    response = RunResponse(state, plan, delivery, encoder, stream=form.stream)
+    if background:
+        return _background(request, response, stream=form.stream)
+    return response  # type: ignore[return-value]
 
 
 def _background(request: Request, response: RunResponse, *, stream: bool) -> Response:
@@ -191,15 +196,18 @@ async def resume_team_run(request: Request) -> Response:
             last = int(raw_index)
         except ValueError:
             raise validation_error(
-                "last_event_index", "int_parsing", "Input should be a valid integer, unable to parse string as an integer",
-                raw_index,
+                "last_event_index", "int_parsing",
+                "Input should be a valid integer, unable to parse string as an integer", raw_index,
             ) from None
     session_id = form.get("session_id")
-    frames = _resumed(request, state, request.path_params["run_id"], last, session_id if isinstance(session_id, str) else None)
+    session = session_id if isinstance(session_id, str) else None
+    frames = _resumed(request, state, request.path_params["run_id"], last, session)
     return StreamingResponse(frames, media_type=MEDIA_TYPE, headers=STREAM_HEADERS)
 
 
-async def _resumed(request: Request, state: AppState, run_id: str, last: int, session_id: str | None) -> AsyncIterator[bytes]:
+async def _resumed(
+    request: Request, state: AppState, run_id: str, last: int, session_id: str | None
+) -> AsyncIterator[bytes]:
     run = background_runs(request).get(run_id)
     if run is not None and run.streamed:
         total = len(run.frames)
@@ -244,7 +252,8 @@ async def _resumed(request: Request, state: AppState, run_id: str, last: int, se
     if not output.get("events"):
         yield meta_frame("replay", {
             "event": "replay", "run_id": run_id, "status": status, "total_events": 0,
-            "message": f"Run {status} with no stored events: a run submitted without streaming keeps only its final output.",
+            "message": f"Run {status} with no stored events: "
+                       "a run submitted without streaming keeps only its final output.",
         })
         return
     yield meta_frame("replay", {

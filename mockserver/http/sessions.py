@@ -3,7 +3,8 @@
 List (`GET /sessions`, paginated `{data, meta}`), read (`GET /sessions/{id}`, its runs, one
 run, run previews), rename, update, delete one (204) or many. Query parameters are checked as
 FastAPI checks them (422 with the documented or the FastAPI body); the mock has one store, so
-`db_id` is its id (from `GET /teams`) or absent, anything else a 404, and `table` is ignored. A `user_id` scopes every call: another
+`db_id` is its id (from `GET /teams`) or absent, anything else a 404, and `table` is ignored.
+A `user_id` scopes every call: another
 user's session is "not found", with AgentOS's wording for each route.
 """
 
@@ -17,11 +18,11 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from mockserver.http.routing import route
 
+from mockserver.agentos.sessions import Session, SessionStore
 from mockserver.http.discovery import DB_ID
 from mockserver.http.errors import ApiError
-from mockserver.agentos.sessions import Session, SessionStore
+from mockserver.http.routing import route
 
 SESSION_TYPES = ("agent", "team", "workflow")
 SORT_ORDERS = ("asc", "desc")
