@@ -270,7 +270,70 @@ def background(rec: Recorder) -> None:
              f"{RUNS}/{accepted['run_id']}?session_id=B2")
 
 
+def parallel(rec: Recorder) -> None:
+    """Two delegations in one model response (the leader of `_parallel_server`)."""
+    headers, body = form(message="both")
+    rec.send("p1_parallel_delegations", "one model response holding two delegate_task_to_member calls", "POST",
+             RUNS, headers=headers, body=body)
+    headers, body = form(message="twice")
+    rec.send("p2_sequential_delegations", "two delegations, one model response each", "POST", RUNS,
+             headers=headers, body=body)
+
+
+@contextmanager
+def _parallel_server() -> Iterator[str]:
+    """The harness's AgentOS whose leader answers `both` with two tool calls in one response."""
+    import tempfile
+    from uuid import uuid4
+
+    from agno.models.response import ModelResponse
+
+    from tests.conftest import serve_app
+    from tests.real_agentos import LEADER, ScriptedModel, Text, ToolCall, build_agentos
+
+    twice = (
+        ToolCall("delegate_task_to_member", {"member_id": "researcher", "task": "Look up France. [lookup]"}),
+        ToolCall("delegate_task_to_member", {"member_id": "writer", "task": "Write it. [write]"}),
+        Text(("Both members answered.",)),
+    )
+
+    class TwoCalls(ScriptedModel):
+        def step(self, messages):  # type: ignore[no-untyped-def]
+            users = [m for m in messages if m.role == "user"]
+            if "both" not in users[-1].get_content_string():
+                return super().step(messages)
+            done = [m for m in messages if m.role == "assistant"]
+            return "both" if not done else Text(("Both members answered.",))
+
+        def _answer(self, messages):  # type: ignore[no-untyped-def]
+            step = self.step(messages)
+            if step != "both":
+                return None
+            calls = [
+                {"id": f"call_{uuid4().hex[:24]}", "type": "function",
+                 "function": {"name": "delegate_task_to_member",
+                              "arguments": json.dumps({"member_id": member, "task": task})}}
+                for member, task in (("researcher", "Look up France. [lookup]"), ("writer", "Write it. [write]"))
+            ]
+            return ModelResponse(role="assistant", tool_calls=calls)
+
+        async def ainvoke_stream(self, messages, **kwargs):  # type: ignore[no-untyped-def,override]
+            answer = self._answer(messages)
+            if answer is not None:
+                yield answer
+                return
+            async for delta in super().ainvoke_stream(messages, **kwargs):
+                yield delta
+
+    with tempfile.TemporaryDirectory(prefix="real-agentos-") as folder:
+        agentos = build_agentos(Path(folder) / "agentos.db")
+        agentos.teams[0].model = TwoCalls(scripts={**LEADER, "twice": twice})
+        with serve_app(agentos.get_app()) as (url, _):
+            yield url
+
+
 GROUPS: dict[str, tuple[Callable[[Recorder], None], str | None]] = {
+    "parallel": (parallel, "parallel"),
     "background": (background, None),
     "records": (records, None),
     "routes": (routes, None),
@@ -285,6 +348,10 @@ GROUPS: dict[str, tuple[Callable[[Recorder], None], str | None]] = {
 def _server(security_key: str | None) -> Iterator[str]:
     from tests.real_agentos import run_real_agentos
 
+    if security_key == "parallel":
+        with _parallel_server() as url:
+            yield url
+        return
     with run_real_agentos(security_key=security_key) as url:
         yield url
 

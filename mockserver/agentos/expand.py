@@ -172,14 +172,15 @@ class _Planner:
         return Plan(self.context, tuple(self.frames), tuple(self.member_responses))
 
     def steps(self, steps: tuple[Step, ...], member: _MemberRun | None) -> None:
-        previous: Step | None = None
         for step in steps:
             if isinstance(step, RawEvent):
                 self.raw(step, member)
             elif isinstance(step, Text):
                 self.text(step, member)
             elif isinstance(step, (ToolCall, Delegation)):
-                if self.scenario.model_requests and not isinstance(previous, (ToolCall, Delegation)):
+                # One call per model response: agno asks the model again after each call, so
+                # calls listed one after another each get their model request.
+                if self.scenario.model_requests:
                     self.emit(_named("ModelRequestStarted", member), {}, member, step.delay)
                     self.emit(_named("ModelRequestCompleted", member), self.usage(1), member)
                 if isinstance(step, ToolCall):
@@ -188,7 +189,6 @@ class _Planner:
                     self.delegate(step)
             elif isinstance(step, Reasoning):
                 self.reasoning(step, member)
-            previous = step
 
     def raw(self, step: RawEvent, member: _MemberRun | None) -> None:
         fields = self.render(step.fields)
@@ -442,11 +442,9 @@ def user_media(media: dict[str, Any]) -> dict[str, Any]:
     return {("audio" if key == "audios" else key): value for key, value in media.items()}
 
 
-def tool_turn(tools: list[dict[str, Any]], created_at: int) -> list[dict[str, Any]]:
-    """The assistant message that called `tools`, then one `tool` message per result."""
-    if not tools:
-        return []
-    calls = [
+def tool_calls(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`tool_calls` of the assistant message that made these calls."""
+    return [
         {
             "id": t["tool_call_id"],
             "type": "function",
@@ -454,17 +452,20 @@ def tool_turn(tools: list[dict[str, Any]], created_at: int) -> list[dict[str, An
         }
         for t in tools
     ]
-    return [
-        chat_message("assistant", None, created_at, tool_calls=calls),
-        *(
-            chat_message(
-                "tool", t["result"], created_at,
-                tool_call_id=t["tool_call_id"], tool_name=t["tool_name"],
-                tool_args=t["tool_args"], tool_call_error=t["tool_call_error"],
-            )
-            for t in tools
-        ),
-    ]
+
+
+def tool_turn(tools: list[dict[str, Any]], created_at: int) -> list[dict[str, Any]]:
+    """For each call (each its own model response): the assistant message that made it, then
+    the `tool` message with its result."""
+    messages = []
+    for tool in tools:
+        messages.append(chat_message("assistant", None, created_at, tool_calls=tool_calls([tool])))
+        messages.append(chat_message(
+            "tool", tool["result"], created_at,
+            tool_call_id=tool["tool_call_id"], tool_name=tool["tool_name"],
+            tool_args=tool["tool_args"], tool_call_error=tool["tool_call_error"],
+        ))
+    return messages
 
 
 def chat_message(role: str, content: str | None, created_at: int, **extra: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from mockserver.agentos.events import MODEL_CLASSES
-from mockserver.agentos.expand import UPLOADS_KEY, chat_message, tool_turn
+from mockserver.agentos.expand import UPLOADS_KEY, chat_message, tool_calls
 from mockserver.agentos.fold import RunFold, member_responses
 from mockserver.agentos.output import conversation, team_run_output
 from mockserver.http.errors import ApiError
@@ -232,9 +232,8 @@ def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bo
         # A cut run keeps the call under way (no result yet) and one assistant message with the
         # text so far and every call it made, as agno stores a cancelled run.
         tools = [*facts.tools, *in_flight_tools(frames, facts)]
-        calls = tool_turn(tools, created_at)[:1]
         text = content if isinstance(content, str) else ""
-        extra = {"tool_calls": calls[0]["tool_calls"]} if calls else {}
+        extra = {"tool_calls": tool_calls(tools)} if tools else {}
         messages = [*messages[:2], chat_message("assistant", text, created_at, **extra)]
     elif status == "ERROR":
         messages = messages[:2]
