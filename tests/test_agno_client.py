@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from agno.client import AgentOSClient
 from agno.run import agent, team
 from agno.run.agent import RunOutput
 from agno.run.team import TeamRunOutput
+from agno.utils.http import aclose_default_clients
 
 from mockserver.settings import Settings
 from tests.conftest import parse_sse, run_server
@@ -23,6 +25,9 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     """One loop for the module: agno's client keeps a shared httpx client bound to its first loop."""
     loop = asyncio.new_event_loop()
     yield loop
+    # Close that shared client with its loop: left open, its sockets are collected unclosed later
+    # (a ResourceWarning, an error under strict warnings) once anything replaces it.
+    loop.run_until_complete(aclose_default_clients())
     loop.close()
 
 
@@ -75,11 +80,12 @@ def test_lists_sessions_reads_runs_and_resumes_a_dropped_background_run(
     async def steps(url: str) -> tuple[list[Any], list[Any], list[Any]]:
         client = AgentOSClient(base_url=url)
         started: list[Any] = []
-        async for event in client.run_team_stream("research-team", "slow", session_id="C1", user_id="ada",
-                                                  background=True):
-            started.append(event)
-            if len(started) == 3:
-                break  # the connection drops
+        stream = client.run_team_stream("research-team", "slow", session_id="C1", user_id="ada", background=True)
+        async with contextlib.aclosing(stream):  # closing it hangs up the connection
+            async for event in stream:
+                started.append(event)
+                if len(started) == 3:
+                    break
         raw = client._astream_post_form_data(
             f"/teams/research-team/runs/{started[0].run_id}/resume",
             {"last_event_index": str(started[-1].event_index), "session_id": "C1"},
