@@ -9,15 +9,17 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.http import agui, chat, control, discovery, runs, sessions
+from mockserver.http import agui, chat, control, discovery, empty_states, openapi, runs, sessions
 from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
 from mockserver.http.errors import ApiError, error_response
 from mockserver.http.journaling import Journaling
+from mockserver.http.routing import StripTrailingSlash
+from mockserver.agentos.sessions import SessionStore
+from mockserver.run.background import BackgroundRuns
 from mockserver.scenarios.loader import load_directories
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.scenarios.reload import watching
-from mockserver.agentos.sessions import SessionStore
 from mockserver.settings import Settings
 from mockserver.state import AppState
 
@@ -39,10 +41,20 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
     async def server_error(request: Request, exc: Exception) -> Response:
         return error_response(ApiError(500, "Internal server error"), error_format)
 
-    routes = [*runs.routes, *discovery.routes, *sessions.routes, *control.routes, *agui.routes, *chat.routes]
+    routes = [
+        *runs.routes,
+        *discovery.routes,
+        *sessions.routes,
+        *control.routes,
+        *agui.routes,
+        *chat.routes,
+        *empty_states.routes,
+        *openapi.routes,
+    ]
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(StripTrailingSlash),
             cors_middleware(settings.cors_origins),
             Middleware(Journaling, error_format=error_format),
             Middleware(ServerErrors, error_format=error_format),
@@ -53,5 +65,11 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
         lifespan=watching,
     )
-    app.state.mock = AppState(settings=settings, scenarios=scenarios, faker=Faker(), sessions=SessionStore(settings.max_sessions))
+    app.state.mock = AppState(
+        settings=settings,
+        scenarios=scenarios,
+        faker=Faker(),
+        sessions=SessionStore(settings.max_sessions),
+        background_runs=BackgroundRuns(settings.max_background_runs),
+    )
     return app

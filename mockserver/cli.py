@@ -354,6 +354,14 @@ def build_parser() -> argparse.ArgumentParser:
         "sessions kept in memory; the least recently used are dropped past this",
         expects="a whole number >= 1",
     )
+    _option(
+        serve,
+        "--max-background-runs",
+        _positive,
+        100,
+        "finished background runs whose frames /resume can replay; the oldest are dropped past this",
+        expects="a whole number >= 1",
+    )
     _switch(
         serve,
         "--reload",
@@ -440,6 +448,7 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         max_echo_size=args.max_echo_size,
         cors_origins=args.cors_origins,
         max_sessions=args.max_sessions,
+        max_background_runs=args.max_background_runs,
         reload=args.reload,
         reload_interval=args.reload_interval,
         log_format=args.log_format,

@@ -32,6 +32,7 @@ class Settings:
     max_echo_size: int = 1024**2
     cors_origins: tuple[str, ...] | None = None  # None: any http://localhost:* or 127.0.0.1:*
     max_sessions: int = 1000
+    max_background_runs: int = 100
     reload: bool = False
     reload_interval: float = 0.5
     log_format: LogFormat = "text"

@@ -16,6 +16,7 @@ from typing import Any
 
 from mockserver.agentos.sessions import SessionStore
 from mockserver.control.journal import Journal
+from mockserver.run.background import BackgroundRuns
 from mockserver.run.live import LiveRuns
 from mockserver.run.shutdown import Stopping
 from mockserver.scenarios.model import ScenarioSet, Team
@@ -82,6 +83,8 @@ class AppState:
     sessions: SessionStore = field(default_factory=SessionStore)
     """The default space's; a request's are `space_of(request).sessions`."""
     live_runs: LiveRuns = field(default_factory=LiveRuns)
+    background_runs: BackgroundRuns = field(default_factory=lambda: BackgroundRuns(100))
+    """The buffers of `background=true` runs, read by `/resume`."""
     stopping: Stopping = field(default_factory=Stopping)
     last_reload: ReloadResult | None = None
     spaces: OrderedDict[str, Space] = field(default_factory=OrderedDict)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +16,8 @@ from agno.run.agent import RunOutput
 from agno.run.team import TeamRunOutput
 from agno.utils.http import aclose_default_clients
 
-from tests.conftest import parse_sse
+from mockserver.settings import Settings
+from tests.conftest import parse_sse, run_server
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +57,49 @@ def test_run_team_returns_a_team_run_output(shipped_url: str, loop: asyncio.Abst
     assert output.status == "COMPLETED" and output.session_id == "s-42"
     assert "18 °C" in output.content
     assert output.tools and output.tools[0].tool_name == "get_weather"
+
+
+SLOW_TEAM = """\
+version: 1
+team: {id: research-team, name: Research Team, model: {id: fake-model-1, provider: Fake}}
+scenarios:
+  - name: slow
+    gap: 0
+    pace: 20 words/s
+    events:
+      - text: slow chunk 00. slow chunk 01. slow chunk 02. slow chunk 03. slow chunk 04. slow chunk 05.
+"""
+
+
+def test_lists_sessions_reads_runs_and_resumes_a_dropped_background_run(
+    tmp_path: Path, loop: asyncio.AbstractEventLoop
+) -> None:
+    """agno's client has no resume method: its own form-post stream and SSE parser do it."""
+    (tmp_path / "research-team.yaml").write_text(SLOW_TEAM)
+
+    async def steps(url: str) -> tuple[list[Any], list[Any], list[Any]]:
+        client = AgentOSClient(base_url=url)
+        started: list[Any] = []
+        stream = client.run_team_stream("research-team", "slow", session_id="C1", user_id="ada", background=True)
+        async with contextlib.aclosing(stream):  # closing it hangs up the connection
+            async for event in stream:
+                started.append(event)
+                if len(started) == 3:
+                    break
+        raw = client._astream_post_form_data(
+            f"/teams/research-team/runs/{started[0].run_id}/resume",
+            {"last_event_index": str(started[-1].event_index), "session_id": "C1"},
+        )
+        resumed = [e async for e in client._parse_sse_events(raw, team.team_run_output_event_from_dict)]
+        sessions = await client.get_sessions(user_id="ada")
+        runs = await client.get_session_runs("C1", user_id="ada")
+        return started + resumed, sessions.data, runs
+
+    with run_server(Settings(scenarios=tmp_path, speed=1)) as url:
+        events, sessions, runs = loop.run_until_complete(steps(url))
+    typed = [e for e in events if isinstance(e, team.BaseTeamRunEvent)]
+    assert isinstance(typed[-1], team.RunCompletedEvent)
+    content = "".join(e.content for e in typed if isinstance(e, team.RunContentEvent))
+    assert content == typed[-1].content, "no delta lost or repeated across the drop"
+    assert [s.session_id for s in sessions] == ["C1"]
+    assert [r.run_id for r in runs] == [typed[0].run_id]

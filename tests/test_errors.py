@@ -93,7 +93,7 @@ def test_bad_speed_header_is_a_clear_400(test_url: str) -> None:
 
 def test_unknown_route_and_method_answer_json(test_url: str) -> None:
     assert httpx.get(f"{test_url}/nowhere").json() == {"detail": "Not Found", "error_code": "NOT_FOUND"}
-    response = httpx.get(f"{test_url}/teams/research-team/runs")
+    response = httpx.put(f"{test_url}/teams/research-team/runs")
     assert response.status_code == 405 and response.json()["error_code"] == "METHOD_NOT_ALLOWED"
 
 

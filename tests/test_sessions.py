@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from mockserver.http.discovery import DB_ID
 from mockserver.settings import Settings
 from tests.conftest import SHIPPED, capture_json, parse_sse, run_server
 from tests.slow_team import count, reading, write_slow_team
@@ -41,7 +42,7 @@ def test_runs_of_one_session_are_listed_in_order_with_member_runs(http: httpx.Cl
     second = run(http, url, message="second question", session_id=session_id, user_id="ada")
     assert second[0][1]["session_id"] == session_id and second[0][1]["run_id"] != first[0][1]["run_id"]
 
-    runs = http.get(f"{url}/sessions/{session_id}/runs", params={"type": "team", "db_id": "x"}).json()
+    runs = http.get(f"{url}/sessions/{session_id}/runs", params={"type": "team", "db_id": DB_ID}).json()
     team_runs = [r for r in runs if "team_id" in r]
     assert [r["run_input"] for r in team_runs] == ["first question", "second question"]
     assert [r["run_id"] for r in team_runs] == [first[0][1]["run_id"], second[0][1]["run_id"]]
@@ -82,7 +83,10 @@ def test_listing_filters_sorts_and_pages(http: httpx.Client, url: str) -> None:
     assert page["meta"] | {"search_time_ms": 0} == {"page": 1, "limit": 2, "total_pages": 2, "total_count": 3, "search_time_ms": 0}
     last = http.get(f"{url}/sessions", params={"user_id": "pager", "limit": 2, "page": 2, "sort_order": "asc"}).json()
     assert [s["session_id"] for s in last["data"]] == ids[2:]
-    named = http.get(f"{url}/sessions", params={"user_id": "pager", "session_name": "CHAT 1"}).json()
+    derived = http.get(f"{url}/sessions", params={"user_id": "pager", "session_name": "chat"}).json()
+    assert derived["data"] == [], "as on AgentOS, a name derived from the first message is not searched"
+    http.post(f"{url}/sessions/{ids[1]}/rename", json={"session_name": "Chat about pages"})
+    named = http.get(f"{url}/sessions", params={"user_id": "pager", "session_name": "CHAT ABOUT"}).json()
     assert [s["session_id"] for s in named["data"]] == [ids[1]]
     assert http.get(f"{url}/sessions", params={"type": "agent", "user_id": "pager"}).json()["data"] == []
     assert http.get(f"{url}/sessions", params={"component_id": "no-such-team"}).json()["meta"]["total_count"] == 0
@@ -117,7 +121,9 @@ def test_another_users_session_is_not_found(http: httpx.Client, url: str) -> Non
     assert intruder.status_code == 404 and intruder.json()["detail"] == "Session not found"
     assert http.get(f"{url}/sessions/{session_id}", params={"user_id": "someone-else"}).status_code == 404
     assert http.get(f"{url}/sessions/{session_id}", params={"user_id": "owner"}).status_code == 200
-    assert run(http, url, message="again", session_id=session_id)[0][1]["session_id"] == session_id  # no user: allowed
+    form = {"message": "x", "stream": "false", "session_id": session_id}
+    anonymous = http.post(f"{url}/teams/research-team/runs", data=form)
+    assert anonymous.status_code == 404, "an owned session takes no run without its user_id (AgentOS 3.1.10)"
 
 
 def test_rename_update_and_delete(http: httpx.Client, url: str) -> None:
@@ -132,7 +138,7 @@ def test_rename_update_and_delete(http: httpx.Client, url: str) -> None:
     assert http.get(f"{url}/sessions/{session_id}/runs/{one['run_id']}").json() == one
     assert http.get(f"{url}/sessions/{session_id}/runs/nope").status_code == 404
 
-    deleted = http.delete(f"{url}/sessions/{session_id}", params={"db_id": "x"})
+    deleted = http.delete(f"{url}/sessions/{session_id}", params={"db_id": DB_ID})
     assert deleted.status_code == 204 and deleted.content == b""
     assert http.get(f"{url}/sessions/{session_id}/runs").status_code == 404
     assert http.get(f"{url}/sessions/{session_id}").json()["detail"] == f"Session with id '{session_id}' not found"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.agentos.expand import chat_message
+from mockserver.agentos.expand import chat_message, member_session_state
 from mockserver.agentos.fold import MemberRun, RunFold, member_responses
 from mockserver.agentos.frames import member_envelope, run_envelope, run_event
 from mockserver.run.plan import Frame, Plan
@@ -25,11 +25,15 @@ def cancel_frames(plan: Plan, facts: RunFold, elapsed: float) -> list[Frame]:
     return _closing(plan, facts, elapsed, f"Run {plan.context.run_id} was cancelled", close_member=True)
 
 
+CLIENT_LEFT_REASON = "Operation cancelled by user"
+"""The reason AgentOS gives a run whose client went away; it stores no `cancellation_stage`."""
+
+
 def client_left_frames(plan: Plan, facts: RunFold, elapsed: float) -> list[Frame]:
     """What AgentOS stores to close a run whose client went away (`n1`, `n2` captures): the
     team's cancel pair with the reason "Operation cancelled by user"; a member run under way
     is not closed, and not stored."""
-    return _closing(plan, facts, elapsed, "Operation cancelled by user", close_member=False)
+    return _closing(plan, facts, elapsed, CLIENT_LEFT_REASON, close_member=False)
 
 
 def _closing(plan: Plan, facts: RunFold, elapsed: float, reason: str, *, close_member: bool) -> list[Frame]:
@@ -45,7 +49,7 @@ def _closing(plan: Plan, facts: RunFold, elapsed: float, reason: str, *, close_m
         frames.append(_frame(elapsed, "RunCancelled", created_at, envelope, content=content, reason=member_reason))
         frames.append(_frame(
             elapsed, "RunCompleted", created_at, envelope, content=content, content_type="str",
-            session_state={"current_session_id": context.session_id, "current_run_id": member.run_id},
+            session_state=member_session_state(context, member.run_id),
             metrics={"duration": round(elapsed - member.started.at, 6)},
         ))
         planned = next((r for r in plan.member_responses if r.get("run_id") == member.run_id), None)
@@ -56,7 +60,10 @@ def _closing(plan: Plan, facts: RunFold, elapsed: float, reason: str, *, close_m
     content = "".join(facts.team_text) + "".join(member.output if member is not None else []) or reason
     cancelled = run_event(context, "RunCancelled")
     frames.append(_frame(elapsed, cancelled, created_at, envelope, content=content, reason=reason))
-    completed: dict[str, Any] = {"content": content, "content_type": "str", "session_state": {}}
+    state = context.session_state or {}
+    completed: dict[str, Any] = {"content": content, "content_type": "str", "session_state": state}
+    if context.metadata is not None:
+        completed["metadata"] = context.metadata
     if responses:
         completed["member_responses"] = responses
     first = facts.first_content_at
@@ -78,10 +85,25 @@ def _cancelled_response(planned: dict[str, Any], content: str, member: MemberRun
         if key == "content":
             value = content
         elif key == "messages":
-            value = [*value[:-1], chat_message("assistant", content, planned.get("created_at", 0))] if value else value
+            value = _cut_messages(value, content, done, planned.get("created_at", 0))
         elif key == "tools":
             value = [t for t in value if t.get("tool_call_id") in done]
         response[key] = value
         if key == "status":
             response.update(status="CANCELLED", cancellation_stage="EXECUTING")
     return response
+
+
+def _cut_messages(
+    messages: list[dict[str, Any]], content: str, done: set[Any], created_at: int
+) -> list[dict[str, Any]]:
+    """A cancelled member's messages as agno stores them: no answer and no unfinished tool; the
+    text so far goes on the assistant message that made the calls (or a new one if none did)."""
+    kept = [m for m in messages[:-1] if m.get("role") != "tool" or m.get("tool_call_id") in done]
+    for index in range(len(kept) - 1, -1, -1):
+        if kept[index].get("role") == "assistant":
+            message = kept[index]
+            rest = {k: v for k, v in message.items() if k not in ("id", "content")}
+            kept[index] = {"id": message["id"], "content": content, **rest}
+            return kept
+    return [*kept, chat_message("assistant", content, created_at)]

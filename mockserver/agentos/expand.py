@@ -12,7 +12,7 @@ import json
 import random
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mockserver.agentos.events import EVENTS, MEMBER_ENVELOPE, TEAM_ENVELOPE, TOOL_KEYS
@@ -25,9 +25,7 @@ from mockserver.scenarios.model import (
     Pace,
     RawEvent,
     Reasoning,
-    Scenario,
     Step,
-    Team,
     Text,
     ToolCall,
 )
@@ -49,9 +47,26 @@ def build_plan(context: RunContext, *, speed: float = 1.0, seed: int = 0, faker:
 
 
 def split_text(text: str, pace: Pace) -> list[str]:
-    """Deltas that join back to exactly `text`: words with their trailing space, or short tokens."""
+    """Deltas that join back to exactly `text`: words with their trailing space, or short tokens,
+    none of which contains the one before it (see `no_repeats`)."""
     pattern = _WORDS if pace.unit == "words" else _TOKENS
-    return pattern.findall(text) or [text]
+    return no_repeats(pattern.findall(text) or [text])
+
+
+def no_repeats(deltas: list[str]) -> list[str]:
+    """Join each delta that contains the one before it onto that one.
+
+    agent-ui removes the previous delta from each new one (`content.replace(lastContent, '')` in
+    `useAIStreamHandler`), so a delta holding the one before loses text mid-stream: a markdown
+    table cut into "|\n" then "|---|---|---|\n" showed as raw pipes until TeamRunCompleted.
+    """
+    out: list[str] = []
+    for delta in deltas:
+        out.append(delta)
+        while len(out) > 1 and out[-2] and out[-2] in out[-1]:
+            last = out.pop()
+            out[-1] += last
+    return out
 
 
 def tool_summary(name: str, args: dict[str, Any], duration: float) -> str:
@@ -173,14 +188,15 @@ class _Planner:
         return Plan(self.context, tuple(self.frames), tuple(self.member_responses), head=self.head)
 
     def steps(self, steps: tuple[Step, ...], member: _MemberRun | None) -> None:
-        previous: Step | None = None
         for step in steps:
             if isinstance(step, RawEvent):
                 self.raw(step, member)
             elif isinstance(step, Text):
                 self.text(step, member)
             elif isinstance(step, (ToolCall, Delegation)):
-                if self.scenario.model_requests and not isinstance(previous, (ToolCall, Delegation)):
+                # One call per model response: agno asks the model again after each call, so
+                # calls listed one after another each get their model request.
+                if self.scenario.model_requests:
                     self.emit(self.named("ModelRequestStarted", member), {}, member, step.delay)
                     self.emit(self.named("ModelRequestCompleted", member), self.usage(1), member)
                 if isinstance(step, ToolCall):
@@ -189,7 +205,6 @@ class _Planner:
                     self.delegate(step)
             elif isinstance(step, Reasoning):
                 self.reasoning(step, member)
-            previous = step
 
     def raw(self, step: RawEvent, member: _MemberRun | None) -> None:
         if step.event == self.named("RunCompleted", None) and member is None and step.member is None:
@@ -224,6 +239,8 @@ class _Planner:
             fields.setdefault("session_state", {})
         if self.reasoning_steps:
             fields.setdefault("reasoning_steps", self.reasoning_steps)
+        for key, value in run_extras(self.context).items():
+            fields.setdefault(key, value)
         if self.member_responses:
             fields.setdefault("member_responses", self.member_responses)
         fields.setdefault("metrics", self.metrics())
@@ -232,10 +249,17 @@ class _Planner:
     def metrics(self) -> dict[str, Any]:
         duration = max(self.cursor, 1e-6)
         first = self.fold.first_content_at if self.fold.first_content_at is not None else duration
-        metrics: dict[str, Any] = {"time_to_first_token": round(first, 6), "duration": round(duration, 6)}
-        if self.agent:  # as an agent's RunCompleted reports them (g2/g3 agent captures)
-            metrics["details"] = {"model": [{"id": self.team.model.id, "provider": self.team.model.provider}]}
-        return metrics
+        return {"time_to_first_token": round(first, 6), "duration": round(duration, 6), **model_details(self.team.model)}
+
+    def member_metrics(self, run: _MemberRun) -> dict[str, Any]:
+        """A member run's metrics: time to its first `RunContent`, duration, the model it used."""
+        duration = max(self.cursor - run.started, 1e-6)
+        first = next(
+            (f.at - run.started for f in self.frames if f.event == "RunContent" and f.data.get("run_id") == run.run_id),
+            duration,
+        )
+        model = run.member.model or self.team.model
+        return {"time_to_first_token": round(first, 6), "duration": round(duration, 6), **model_details(model)}
 
     def text(self, step: Text, member: _MemberRun | None) -> None:
         pace = step.pace or self.scenario.pace
@@ -340,8 +364,9 @@ class _Planner:
         self.emit("RunCompleted", {
             "content": content,
             "content_type": "str",
-            "session_state": {"current_session_id": self.context.session_id, "current_run_id": run.run_id},
-            "metrics": {"duration": round(self.wall() - start, 6)},
+            "session_state": member_session_state(self.context, run.run_id),
+            **({"metadata": self.context.metadata} if self.context.metadata is not None else {}),
+            "metrics": self.member_metrics(run),
         }, run)
         self.member_responses.append(self.member_response(run, task, content))
         end = self.wall()
@@ -353,29 +378,40 @@ class _Planner:
         """The member's run as TeamRunCompleted and the JSON answer list it, keys in agno's order."""
         model = run.member.model or self.team.model
         created_at = int(self.wall())
+        tools = self.fold.members[run.run_id].tools
+        metrics = self.member_metrics(run)
         messages = [
             chat_message("system", f"<your_role>\n{run.member.role}\n</your_role>", created_at),
-            chat_message("user", task, created_at),
-            chat_message("assistant", content, created_at),
+            chat_message("user", task, created_at, **user_media(self.context.media)),
+            *tool_turn(tools, created_at),
+            chat_message(
+                "assistant", content, created_at, metrics={"time_to_first_token": metrics["time_to_first_token"]}
+            ),
         ]
-        return {
+        response: dict[str, Any] = {
             "run_id": run.run_id,
             "agent_id": run.member.id,
             "agent_name": run.member.name,
             "session_id": self.context.session_id,
             "parent_run_id": self.context.run_id,
-            "content": content,
-            "content_type": "str",
-            "model": model.id,
-            "model_provider": model.provider,
-            "session_state": {"current_session_id": self.context.session_id, "current_run_id": run.run_id},
-            "created_at": created_at,
-            "status": "COMPLETED",
-            "metrics": {"duration": round(self.cursor - run.started, 6)},
-            "messages": messages,
-            "tools": self.fold.members[run.run_id].tools,
-            "input": {"input_content": task},
         }
+        if self.context.user_id is not None:
+            response["user_id"] = self.context.user_id
+        response.update(
+            content=content,
+            content_type="str",
+            model=model.id,
+            model_provider=model.provider,
+            session_state=member_session_state(self.context, run.run_id),
+            created_at=created_at,
+            status="COMPLETED",
+            metrics=metrics,
+            messages=messages,
+        )
+        if self.context.metadata is not None:
+            response["metadata"] = self.context.metadata
+        response.update(tools=tools, input={"input_content": task, **self.context.media})
+        return response
 
     def reasoning(self, step: Reasoning, member: _MemberRun | None) -> None:
         steps = [
@@ -443,6 +479,60 @@ class _MemberRun:
     member: Member
     run_id: str
     started: float = 0.0
+
+
+def model_details(model: Any) -> dict[str, Any]:
+    """The `details` agno adds to a run's metrics: the models the run called."""
+    return {"details": {"model": [{"id": model.id, "provider": model.provider}]}}
+
+
+def member_session_state(context: RunContext, run_id: str) -> dict[str, Any]:
+    """A member run's session state: the run's own, then agno's `current_*` keys."""
+    state = dict(context.session_state or {})
+    if context.user_id is not None:
+        state["current_user_id"] = context.user_id
+    return {**state, "current_session_id": context.session_id, "current_run_id": run_id}
+
+
+def run_extras(context: RunContext) -> dict[str, Any]:
+    """The form's `session_state` and `metadata`, which agno echoes on the run's results."""
+    extras: dict[str, Any] = {}
+    if context.session_state is not None:
+        extras["session_state"] = context.session_state
+    if context.metadata is not None:
+        extras["metadata"] = context.metadata
+    return extras
+
+
+def user_media(media: dict[str, Any]) -> dict[str, Any]:
+    """A user message's media: as on the run input, except that agno's Message calls audio `audio`."""
+    return {("audio" if key == "audios" else key): value for key, value in media.items()}
+
+
+def tool_calls(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`tool_calls` of the assistant message that made these calls."""
+    return [
+        {
+            "id": t["tool_call_id"],
+            "type": "function",
+            "function": {"name": t["tool_name"], "arguments": json.dumps(t["tool_args"])},
+        }
+        for t in tools
+    ]
+
+
+def tool_turn(tools: list[dict[str, Any]], created_at: int) -> list[dict[str, Any]]:
+    """For each call (each its own model response): the assistant message that made it, then
+    the `tool` message with its result."""
+    messages = []
+    for tool in tools:
+        messages.append(chat_message("assistant", None, created_at, tool_calls=tool_calls([tool])))
+        messages.append(chat_message(
+            "tool", tool["result"], created_at,
+            tool_call_id=tool["tool_call_id"], tool_name=tool["tool_name"],
+            tool_args=tool["tool_args"], tool_call_error=tool["tool_call_error"],
+        ))
+    return messages
 
 
 def chat_message(role: str, content: str | None, created_at: int, **extra: Any) -> dict[str, Any]:

@@ -231,7 +231,7 @@ class _MultipartReader:
     def on_headers_finished(self) -> None:
         _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
         if b"name" not in options:
-            raise ApiError(400, 'There was an error parsing the body: the Content-Disposition header field "name" must be provided')
+            raise ApiError(400, 'The Content-Disposition header field "name" must be provided.')
         self._name = _decode(options[b"name"], self.charset)
         if b"filename" in options:
             self.files += 1
@@ -280,12 +280,12 @@ async def read_multipart(request: Request, limits: UploadLimits) -> FormData:
     _, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if not boundary:
-        raise ApiError(400, "There was an error parsing the body: missing boundary in multipart")
+        raise ApiError(400, "Missing boundary in multipart.")
     charset = params.get(b"charset", b"utf-8").decode("latin-1")
     reader = _MultipartReader(limits, charset=charset)
     stream = request.stream()
     try:
-        parser = MultipartParser(boundary, reader.callbacks())
+        parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]
         async for chunk in stream:
             parser.write(chunk)
         parser.finalize()
@@ -294,7 +294,8 @@ async def read_multipart(request: Request, limits: UploadLimits) -> FormData:
             error.headers["connection"] = "close"
         raise
     except FormParserError as error:
-        raise ApiError(400, f"There was an error parsing the body: {error}") from error
+        # Starlette's wording; what python-multipart found wrong is not shown, as on AgentOS.
+        raise ApiError(400, "Invalid multipart data.") from error
     except ClientDisconnect:
         raise ApiError(400, "The client disconnected before the body was complete") from None
     return FormData(reader.items)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from mockserver.agentos.expand import UPLOADS_KEY
+from mockserver.agentos.expand import UPLOADS_KEY, tool_turn, user_media
 from mockserver.agentos.expand import chat_message as message
 from mockserver.agentos.fold import RunFold, member_responses
 from mockserver.run.plan import Plan
@@ -25,19 +24,11 @@ def system_prompt(plan: Plan) -> str:
 def conversation(plan: Plan, facts: RunFold, created_at: int) -> list[dict[str, Any]]:
     """system, user, the assistant's tool calls and their results, then the answer."""
     context = plan.context
-    messages = [message("system", system_prompt(plan), created_at), message("user", context.message, created_at, **context.media)]
-    if facts.tools:
-        calls = [
-            {"id": t["tool_call_id"], "type": "function", "function": {"name": t["tool_name"], "arguments": json.dumps(t["tool_args"])}}
-            for t in facts.tools
-        ]
-        messages.append(message("assistant", None, created_at, tool_calls=calls))
-        for tool in facts.tools:
-            messages.append(message(
-                "tool", tool["result"], created_at,
-                tool_call_id=tool["tool_call_id"], tool_name=tool["tool_name"],
-                tool_args=tool["tool_args"], tool_call_error=tool["tool_call_error"],
-            ))
+    messages = [
+        message("system", system_prompt(plan), created_at),
+        message("user", context.message, created_at, **user_media(context.media)),
+        *tool_turn(facts.tools, created_at),
+    ]
     if facts.status != "ERROR":
         ttft = facts.metrics.get("time_to_first_token", 0.0)
         messages.append(message("assistant", facts.content, created_at, metrics={"time_to_first_token": ttft}))
@@ -62,8 +53,10 @@ def team_run_output(plan: Plan, facts: RunFold) -> dict[str, Any]:
         content_type="str",
         model=team.model.id,
         model_provider=team.model.provider,
-        created_at=created_at,
     )
+    if context.session_state is not None:
+        body["session_state"] = context.session_state
+    body["created_at"] = created_at
     status = facts.status
     if status == "ERROR":
         body["events"] = [facts.error] if facts.error else []
@@ -71,8 +64,10 @@ def team_run_output(plan: Plan, facts: RunFold) -> dict[str, Any]:
         metrics=facts.metrics,
         status=status,
         messages=conversation(plan, facts, created_at),
-        member_responses=member_responses(plan, facts),
     )
+    if context.metadata is not None:
+        body["metadata"] = context.metadata
+    body["member_responses"] = member_responses(plan, facts)
     if status != "ERROR":
         body["tools"] = facts.tools
     body["input"] = {"input_content": context.message, **context.media}

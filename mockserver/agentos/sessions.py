@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from mockserver.http.errors import ApiError
+from mockserver.agentos.cancel import CLIENT_LEFT_REASON
 from mockserver.agentos.events import MODEL_CLASSES
-from mockserver.agentos.expand import chat_message
+from mockserver.agentos.expand import UPLOADS_KEY, chat_message, tool_calls
 from mockserver.agentos.fold import RunFold, member_responses
-from mockserver.agentos.output import conversation
+from mockserver.agentos.output import conversation, team_run_output
+from mockserver.http.errors import ApiError
 from mockserver.run.plan import Frame, Plan
 
 STORED_SKIPS = frozenset({"TeamRunContent", "RunContent"})
@@ -50,6 +51,8 @@ class Session:
     renamed: bool = False
     kind: str = "team"
     """`team`, or `agent` for a stand-alone agent's session (`team_id` then holds the agent's id)."""
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each team run as `GET /teams/{id}/runs/{run_id}` answers it (its TeamRunOutput)."""
 
     def team_runs(self) -> list[dict[str, Any]]:
         """The session's own runs (not its members'): what its chat history is made of."""
@@ -75,24 +78,52 @@ class Session:
             body["metadata"] = self.metadata
         return body
 
-    def detail(self) -> dict[str, Any]:
-        """`GET /sessions/{id}`: the session with the chat history of its team runs."""
+    def detail(self, *, nulls: bool = False) -> dict[str, Any]:
+        """`GET /sessions/{id}`: the session with the chat history of its team runs.
+
+        AgentOS drops the null keys on a GET and writes them on rename and PATCH (`nulls`).
+        """
         if self.kind == "agent":
             return self._agent_detail()
-        body: dict[str, Any] = {"session_id": self.session_id, "session_name": self.name}
-        if self.user_id is not None:
-            body["user_id"] = self.user_id
-        body.update(
-            team_id=self.team_id,
-            session_state=self.session_state,
-            metrics=self.metrics(),
-            team_data={"name": self.team_name, "team_id": self.team_id, "model": self.model},
-        )
-        if self.metadata:
-            body["metadata"] = self.metadata
-        history = [m for run in self.team_runs() for m in run.get("messages", []) if m.get("role") != "system"]
-        body.update(chat_history=history, created_at=iso(self.created_at), updated_at=iso(self.updated_at))
-        return body
+        body: dict[str, Any] = {
+            "session_id": self.session_id,
+            "session_name": self.name,
+            "user_id": self.user_id,
+            "team_id": self.team_id,
+            "session_summary": None,
+            "session_state": self.session_state,
+            "metrics": self.metrics(),
+            "team_data": {"name": self.team_name, "team_id": self.team_id, "model": self.model},
+            "metadata": self.metadata or None,
+            "chat_history": self.chat_history(),
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "total_tokens": None,
+        }
+        return body if nulls else {k: v for k, v in body.items() if v is not None}
+
+    def agent_detail(self) -> dict[str, Any]:
+        """`GET /sessions/{id}?type=agent`: AgentOS reads a team session as an agent session too."""
+        if self.kind == "agent":
+            return self._agent_detail()
+        body: dict[str, Any] = {
+            "user_id": self.user_id,
+            "agent_session_id": self.session_id,
+            "session_id": self.session_id,
+            "session_name": self.name,
+            "session_state": self.session_state,
+            "metrics": self.metrics(),
+            "metadata": self.metadata or None,
+            "chat_history": self.chat_history(),
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+        }
+        return {k: v for k, v in body.items() if v is not None}
+
+    def chat_history(self) -> list[dict[str, Any]]:
+        """agno's `get_chat_history`: the team runs' user and assistant messages, no system or tool ones."""
+        messages = (m for run in self.team_runs() for m in run.get("messages", []))
+        return [m for m in messages if m.get("role") in ("user", "assistant")]
 
     def _agent_detail(self) -> dict[str, Any]:
         """An agent session, keys in the order of the `g8_agent_session` capture."""
@@ -130,9 +161,10 @@ class SessionStore:
         self._sessions.clear()
 
     def check_writable(self, session_id: str | None, user_id: str | None) -> None:
-        """AgentOS's rule: a session owned by one user cannot take runs from another."""
+        """AgentOS's rule: a session owned by one user takes runs from that user only (not from
+        a run without a `user_id` either); an unowned session takes anyone's."""
         session = self._sessions.get(session_id) if session_id else None
-        if session is not None and session.user_id is not None and user_id is not None and session.user_id != user_id:
+        if session is not None and session.user_id is not None and session.user_id != user_id:
             raise ApiError(404, "Session not found")
 
     def get(self, session_id: str, user_id: str | None = None) -> Session | None:
@@ -144,12 +176,14 @@ class SessionStore:
     def find(
         self, *, team_id: str | None = None, user_id: str | None = None, name: str | None = None, kind: str = "team"
     ) -> list[Session]:
+        """`name` matches only a name set by rename or PATCH: AgentOS searches the stored session
+        data, and a name derived from the first message is never written there."""
         return [
             s for s in self._sessions.values()
             if s.kind == kind
             and (team_id is None or s.team_id == team_id)
             and (user_id is None or s.user_id == user_id)
-            and (name is None or name.lower() in s.name.lower())
+            and (name is None or (s.renamed and name.lower() in s.name.lower()))
         ]
 
     def delete(self, session_id: str, user_id: str | None = None) -> bool:
@@ -182,22 +216,51 @@ class SessionStore:
             session.updated_at = now
             if session.user_id is None:
                 session.user_id = context.user_id
-        session.runs.extend(run_records(plan, facts, frames, stream, status or facts.status))
+        records = run_records(plan, facts, frames, stream, status or facts.status)
+        session.runs.extend(records)
+        session.outputs[context.run_id] = stored_output(plan, facts, records[-1])
         self._sessions.move_to_end(context.session_id)
         while len(self._sessions) > self.limit:
             self._sessions.popitem(last=False)
         return session
 
 
+def stored_output(plan: Plan, facts: RunFold, record: dict[str, Any]) -> dict[str, Any]:
+    """The TeamRunOutput of a finished run as AgentOS reads it back: with its stored `events`
+    after `created_at`, the status it ended with, and without the mock's upload echo."""
+    output: dict[str, Any] = {}
+    for key, value in team_run_output(plan, facts).items():
+        if key in (UPLOADS_KEY, "events"):
+            continue
+        output[key] = record["status"] if key == "status" else value
+        if key == "created_at":
+            output["events"] = record.get("events", [])
+    return output
+
+
+LISTED_KEYS = (
+    "run_id", "parent_run_id", "team_id", "user_id", "status", "cancellation_stage", "content", "reasoning_content",
+    "reasoning_steps", "run_input", "run_response_format", "metrics", "tools", "messages", "events", "created_at",
+    "references", "citations", "reasoning_messages", "session_state", "input_media", "images", "videos", "audio",
+    "files", "response_audio", "followups", "forked_from_run_id", "forked_from_message_index",
+    "forked_from_session_id", "regenerated_from", "last_checkpoint_at_message_index",
+)
+"""`GET /teams/{id}/runs`: a stored team run with every key AgentOS writes, null ones included."""
+
+
+def listed_run(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: record.get(key) for key in LISTED_KEYS if key in record or key not in ("user_id", "tools")}
+
+
 def run_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str) -> list[dict[str, Any]]:
     """The member runs that got under way, then the team run, as `GET /sessions/{id}/runs` lists them.
 
-    Only streamed runs keep their `events`, as in the `j7` capture. A stand-alone agent's run
-    is one record, as a member run's is (`g8_agent_session_runs`).
+    Only streamed runs keep their `events`, all on the team run, as in the `j7` capture. A
+    stand-alone agent's run is one record, as a member run's is (`g8_agent_session_runs`).
     """
     if plan.context.team.kind == "agent":
         return [_agent_record(plan, facts, frames, stream, status)]
-    return [*_member_records(plan, facts, frames, stream), _team_record(plan, facts, frames, stream, status)]
+    return [*_member_records(plan, facts), _team_record(plan, facts, frames, stream, status)]
 
 
 def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str) -> dict[str, Any]:
@@ -205,16 +268,24 @@ def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bo
     created_at = int(context.started_at)
     content = facts.content
     messages = conversation(plan, facts, created_at)
+    tools = facts.tools
     if status != "COMPLETED" and status != "ERROR":
-        messages = [*messages[:2], chat_message("assistant", content if isinstance(content, str) else "", created_at)]
+        # A cut run keeps the call under way (no result yet) and one assistant message with the
+        # text so far and every call it made, as agno stores a cancelled run.
+        tools = [*facts.tools, *in_flight_tools(frames, facts)]
+        text = content if isinstance(content, str) else ""
+        extra = {"tool_calls": tool_calls(tools)} if tools else {}
+        messages = [*messages[:2], chat_message("assistant", text, created_at, **extra)]
     elif status == "ERROR":
         messages = messages[:2]
     last = frames[-1].data if frames else {}
     record: dict[str, Any] = {"run_id": context.run_id, "parent_run_id": "", "team_id": context.team.id}
     if context.user_id is not None:
         record["user_id"] = context.user_id
+    record["status"] = status
+    if status == "CANCELLED" and (facts.cancelled or {}).get("reason") != CLIENT_LEFT_REASON:
+        record["cancellation_stage"] = "EXECUTING"
     record.update(
-        status=status,
         content=content,
         reasoning_content="",
         reasoning_steps=facts.reasoning_steps,
@@ -222,16 +293,21 @@ def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bo
         run_response_format="text",
         metrics=last.get("metrics") if isinstance(last.get("metrics"), dict) else {},
     )
-    if facts.tools:
-        record["tools"] = facts.tools
+    if tools:
+        record["tools"] = tools
     record["messages"] = messages
-    events = [f.data for f in frames if not _is_member(f) and f.event not in STORED_SKIPS]
+    # agno files the member events it streamed on the team run; the member run keeps none.
+    events = [f.data for f in frames if f.event not in STORED_SKIPS]
     if events and stream:
         record["events"] = events
     record.update(
         created_at=iso(context.started_at),
         references=[],
         reasoning_messages=[],
+    )
+    if status == "CANCELLED":
+        record["session_state"] = context.session_state or {}
+    record.update(
         input_media={"images": [], "videos": [], "audios": [], "files": []},
         images=[],
         videos=[],
@@ -241,22 +317,38 @@ def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bo
     return record
 
 
-def _member_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool) -> list[dict[str, Any]]:
-    """Member runs that started within `frames` and that the run reports a response for (a member
-    cut off with its client is not stored, as in `agentos-3.1.10-extra/n2`)."""
+def in_flight_tools(frames: Sequence[Frame], facts: RunFold) -> list[dict[str, Any]]:
+    """The team's tool calls that started and never completed, with the member run a delegation began."""
+    done = {t.get("tool_call_id") for t in facts.tools}
+    calls: list[dict[str, Any]] = []
+    for index, frame in enumerate(frames):
+        tool = frame.data.get("tool")
+        if frame.event != "TeamToolCallStarted" or not isinstance(tool, dict) or tool.get("tool_call_id") in done:
+            continue
+        call = dict(tool)
+        child = next((f.data.get("run_id") for f in frames[index + 1:] if f.event == "RunStarted"), None)
+        if call.get("tool_name") == "delegate_task_to_member" and child:
+            call["child_run_id"] = child
+        calls.append(call)
+    return calls
+
+
+def _member_records(plan: Plan, facts: RunFold) -> list[dict[str, Any]]:
+    """Member runs that started and that the run reports a response for (a member cut off with
+    its client is not stored, as in `agentos-3.1.10-extra/n2`)."""
     responses = {r["run_id"]: r for r in member_responses(plan, facts) if isinstance(r, dict) and "run_id" in r}
     records = []
     for run_id in facts.members:
         response = responses.get(run_id)
         if response is None:
             continue
-        events = [f.data for f in frames if _is_member(f) and f.data.get("run_id") == run_id and f.event not in STORED_SKIPS]
         record: dict[str, Any] = {
             "run_id": run_id,
             "parent_run_id": plan.context.run_id,
             "agent_id": response.get("agent_id", ""),
             "user_id": plan.context.user_id or "",
             "status": response.get("status", "COMPLETED"),
+            **({"cancellation_stage": response["cancellation_stage"]} if "cancellation_stage" in response else {}),
             "run_input": (response.get("input") or {}).get("input_content", ""),
             "content": response.get("content", ""),
             "run_response_format": "text",
@@ -267,8 +359,6 @@ def _member_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream:
         }
         if response.get("tools"):
             record["tools"] = response["tools"]
-        if events and stream:
-            record["events"] = events
         record.update(
             created_at=iso(response.get("created_at", plan.context.started_at)),
             references=[],
@@ -325,7 +415,3 @@ def _agent_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: b
         input_media={"images": [], "videos": [], "audios": [], "files": []},
     )
     return record
-
-
-def _is_member(frame: Frame) -> bool:
-    return "parent_run_id" in frame.data

@@ -1,8 +1,8 @@
 """Bearer-token auth, on when a security key is set, as AgentOS's `OS_SECURITY_KEY` turns it on.
 
-`/health` and CORS preflights stay open; every other route needs `Authorization: Bearer KEY`
-(the scheme in any case; like AgentOS, a bare `KEY` is accepted too). The control routes under
-`/__mock/` take `--control-key` instead when one is given.
+`/`, `/health`, `/info`, the API docs and CORS preflights stay open, as on AgentOS; every other
+route needs `Authorization: Bearer KEY` (the scheme in any case; like AgentOS, a bare `KEY` is
+accepted too). The control routes under `/__mock/` take `--control-key` instead when one is given.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.http.errors import ApiError, error_response
 
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/", "/health", "/info", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
 CONTROL_PREFIX = "/__mock/"
 """The mock's own control routes: they take `control_key` when one is set, else the same key."""
 
@@ -39,8 +39,8 @@ class BearerAuth:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self.control_key if scope.get("path", "").startswith(CONTROL_PREFIX) else self.key
         if key and scope["type"] == "http" and not _is_open(scope):
-            headers = dict(scope["headers"])
-            raw = headers.get(b"authorization")
+            # The first of repeated headers, as Starlette's `Headers.get` (and so AgentOS) reads it.
+            raw = next((value for name, value in scope["headers"] if name == b"authorization"), None)
             try:
                 check_bearer(raw.decode("latin-1") if raw is not None else None, key)
             except ApiError as error:

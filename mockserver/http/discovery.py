@@ -1,4 +1,4 @@
-"""Discovery routes a UI calls before any run: `/health`, `/config`, `/teams`, `/agents`.
+"""Discovery routes a UI calls before any run: `/`, `/health`, `/info`, `/config`, `/teams`, `/agents`.
 
 Bodies take the shapes of AgentOS 3.1.10 (`j1`…`j5` captures), built from the scenario files:
 each file's team with its members, and the tools its scenarios call listed as the team's or
@@ -14,11 +14,11 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from mockserver.agentos.events import MODEL_CLASSES
 from mockserver.http.errors import ApiError
 from mockserver.http.journaling import space_of
+from mockserver.http.routing import route
 from mockserver.scenarios.model import Delegation, Member, ModelInfo, ScenarioSet, Step, Team, ToolCall
 
 DB_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "mockserver:sessions"))
@@ -185,6 +185,27 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "instantiated_at": started.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
 
 
+async def home(request: Request) -> Response:
+    return JSONResponse({"name": "AgentOS", "health": "/health", "info": "/info", "docs": "/docs"})
+
+
+async def info(request: Request) -> Response:
+    """`GET /info`, as a real AgentOS with no agents, no workflows and no MCP server answers it."""
+    state = request.app.state.mock
+    return JSONResponse({
+        "os_id": OS_ID,
+        "name": None,
+        "os_version": "1.0.0",
+        "agno_version": "3.1.10",
+        "agent_count": 0,
+        "team_count": len(_teams(request)),
+        "workflow_count": 0,
+        "mcp": {"enabled": False, "path": None, "oauth": None, "tool_run_endpoint": False},
+        "auth_mode": "security_key" if state.settings.security_key else "none",
+        "user_isolation": False,
+    })
+
+
 async def config(request: Request) -> Response:
     return JSONResponse(os_config(_teams(request)))
 
@@ -212,10 +233,12 @@ async def get_agent(request: Request) -> Response:
 
 
 routes = [
-    Route("/health", health, methods=["GET"]),
-    Route("/config", config, methods=["GET"]),
-    Route("/teams", list_teams, methods=["GET"]),
-    Route("/teams/{team_id}", get_team, methods=["GET"]),
-    Route("/agents", list_agents, methods=["GET"]),
-    Route("/agents/{agent_id}", get_agent, methods=["GET"]),
+    route("/", home, methods=["GET"]),
+    route("/health", health, methods=["GET"]),
+    route("/info", info, methods=["GET"]),
+    route("/config", config, methods=["GET"]),
+    route("/teams", list_teams, methods=["GET"]),
+    route("/teams/{team_id}", get_team, methods=["GET"]),
+    route("/agents", list_agents, methods=["GET"]),
+    route("/agents/{agent_id}", get_agent, methods=["GET"]),
 ]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
-from mockserver.http.errors import ApiError, validation_error
 from mockserver.agentos.media import Upload, UploadLimits, read_multipart
+from mockserver.http.errors import ApiError, validation_error
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
@@ -19,6 +20,7 @@ _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 class RunForm:
     message: str
     stream: bool = True
+    background: bool = False
     session_id: str | None = None
     user_id: str | None = None
     files: tuple[Upload, ...] = ()
@@ -66,23 +68,69 @@ def run_form(form: FormData) -> RunForm:
     if message is None:
         problems.append(validation_error("message", "missing", "Field required", None))
     flags = {}
-    for name in ("stream", "monitor"):
+    for name, default in (("stream", True), ("monitor", True), ("background", False)):
         try:
-            flags[name] = parse_bool(name, _text(form, name), True)
+            flags[name] = parse_bool(name, _text(form, name), default)
         except ApiError as problem:
             problems.append(problem)
+    files = _files(form)
+    if isinstance(files, ApiError):
+        problems.append(files)
     if problems:
         raise _merged(problems)
-    files = tuple(f for f in form.getlist("files") if isinstance(f, Upload))
-    known = {"message", "stream", "monitor", "session_id", "user_id", "files"}
+    known = {"message", "stream", "monitor", "background", "session_id", "user_id", "files"}
     return RunForm(
         message=message or "",
         stream=flags["stream"],
+        background=flags["background"],
         session_id=_text(form, "session_id"),
         user_id=_text(form, "user_id"),
-        files=files,
+        files=files if isinstance(files, tuple) else (),
         extra={k: v for k, v in form.multi_items() if k not in known and isinstance(v, str)},
     )
+
+
+def run_kwargs(extra: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """`session_state` and `metadata` as agno's `get_request_kwargs` reads them: JSON that does not
+    parse is dropped, and a `metadata` that parses to anything but an object is a 400."""
+    state = _json_object(extra.get("session_state"))
+    metadata = _json_object(extra.get("metadata"))
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ApiError(400, "Invalid metadata parameter: expected a JSON object")
+    return (state if isinstance(state, dict) else None), metadata
+
+
+def _json_object(raw: Any) -> Any:
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _is_empty_file_input(part: Any) -> bool:
+    """What a browser sends for a file input with no file chosen; FastAPI drops it."""
+    return isinstance(part, Upload) and part.filename == "" and part.size == 0
+
+
+def _files(form: FormData) -> tuple[Upload, ...] | ApiError:
+    """The `files` parts, as FastAPI's `List[UploadFile]` takes them: a text part is a 422."""
+    parts = [part for part in form.getlist("files") if not _is_empty_file_input(part)]
+    texts: list[dict[str, Any]] = [
+        {
+            "type": "value_error",
+            "loc": ["body", "files", index],
+            "msg": f"Value error, Expected UploadFile, received: {type(part)}",
+            "input": part,
+            "ctx": {"error": {}},
+        }
+        for index, part in enumerate(parts)
+        if not isinstance(part, Upload)
+    ]
+    if texts:
+        return ApiError(422, "files: Value error, Expected UploadFile, received a text field", agentos_detail=texts)
+    return tuple(part for part in parts if isinstance(part, Upload))
 
 
 def _merged(problems: list[ApiError]) -> ApiError:

@@ -2,8 +2,9 @@
 
 List (`GET /sessions`, paginated `{data, meta}`), read (`GET /sessions/{id}`, its runs, one
 run, run previews), rename, update, delete one (204) or many. Query parameters are checked as
-FastAPI checks them (422 with the documented or the FastAPI body); `db_id` and `table` are
-accepted and ignored, since the mock has one store. A `user_id` scopes every call: another
+FastAPI checks them (422 with the documented or the FastAPI body); the mock has one store, so
+`db_id` is its id (from `GET /teams`) or absent, anything else a 404, and `table` is ignored.
+A `user_id` scopes every call: another
 user's session is "not found", with AgentOS's wording for each route.
 """
 
@@ -17,11 +18,12 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from mockserver.agentos.sessions import Session, SessionStore
+from mockserver.http.discovery import DB_ID
 from mockserver.http.errors import ApiError
 from mockserver.http.journaling import space_of
-from mockserver.agentos.sessions import Session, SessionStore
+from mockserver.http.routing import route
 
 SESSION_TYPES = ("agent", "team", "workflow")
 SORT_ORDERS = ("asc", "desc")
@@ -74,21 +76,30 @@ class _Query:
         self.problems.append(entry)
 
     def check(self) -> None:
+        """422 for the problems found, then 404 for a database the mock does not have."""
         if self.problems:
             detail = "; ".join(f"{p['loc'][-1]}: {p['msg']}" for p in self.problems)
             raise ApiError(422, detail, agentos_detail=self.problems)
+        _check_db(self.params.get("db_id"))
+
+
+def _check_db(db_id: str | None) -> None:
+    if db_id not in (None, "", DB_ID):
+        raise ApiError(404, f"No database found with id '{db_id}'")
 
 
 def _store(request: Request) -> SessionStore:
     return space_of(request).sessions
 
 
-def _session_or_404(request: Request, detail: str, query: _Query) -> Session:
+def _session_or_404(request: Request, detail: str, query: _Query, types: tuple[str, ...] = ("team",)) -> Session:
+    """The session, if `?type=` is its kind or, for a team session, one of `types` (AgentOS reads a
+    team session as an agent one too)."""
     session_type = query.choice("type", SESSION_TYPES)
     user_id = query.text("user_id")
     query.check()
     session = _store(request).get(request.path_params["session_id"], user_id)
-    if session is None or session_type not in (None, session.kind):
+    if session is None or session_type not in (None, session.kind, *(types if session.kind == "team" else ())):
         raise ApiError(404, detail)
     return session
 
@@ -143,6 +154,9 @@ async def get_session(request: Request) -> Response:
     session_id = request.path_params["session_id"]
     kind = query.text("type")
     detail = f"{kind.title()} Session with id '{session_id}' not found" if kind in SESSION_TYPES else f"Session with id '{session_id}' not found"
+    if kind == "agent":
+        session = _session_or_404(request, detail, query, types=("agent",))
+        return JSONResponse(session.agent_detail())
     return JSONResponse(_session_or_404(request, detail, query).detail())
 
 
@@ -210,8 +224,9 @@ async def rename_session(request: Request) -> Response:
         raise _missing_body_field("session_name")
     session = _session_or_404(request, f"Session with id '{request.path_params['session_id']}' not found", query)
     session.name = name
+    session.renamed = True
     session.updated_at = time.time()
-    return JSONResponse(session.detail())
+    return JSONResponse(session.detail(nulls=True))
 
 
 async def update_session(request: Request) -> Response:
@@ -222,27 +237,38 @@ async def update_session(request: Request) -> Response:
     session = _session_or_404(request, f"Session with id '{request.path_params['session_id']}' not found", query)
     if isinstance(body.get("session_name"), str):
         session.name = body["session_name"]
+        session.renamed = True
     if isinstance(body.get("session_state"), dict):
         session.session_state = body["session_state"]
     if isinstance(body.get("metadata"), dict):
         session.metadata = body["metadata"]
     session.updated_at = time.time()
-    return JSONResponse(session.detail())
+    return JSONResponse(session.detail(nulls=True))
 
 
 async def delete_session(request: Request) -> Response:
+    _check_db(request.query_params.get("db_id"))
     _store(request).delete(request.path_params["session_id"], request.query_params.get("user_id") or None)
     return Response(status_code=204)
 
 
 async def delete_sessions(request: Request) -> Response:
     body = await _json_body(request)
-    ids = body.get("session_ids") if isinstance(body, dict) else None
-    types = body.get("session_types") if isinstance(body, dict) else None
+    if body is None:
+        raise ApiError(422, "body: Field required", agentos_detail=[
+            {"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}
+        ])
+    missing = [name for name in ("session_ids", "session_types") if not isinstance(body, dict) or name not in body]
+    if missing:
+        raise ApiError(422, "; ".join(f"{name}: Field required" for name in missing), agentos_detail=[
+            {"type": "missing", "loc": ["body", name], "msg": "Field required", "input": body} for name in missing
+        ])
+    ids, types = body["session_ids"], body["session_types"]
     if not isinstance(ids, list) or not ids:
         raise _missing_body_field("session_ids")
     if not isinstance(types, list) or not types:
         raise _missing_body_field("session_types")
+    _check_db(request.query_params.get("db_id"))
     if len(ids) != len(types):
         raise ApiError(400, "Session IDs and session types must have the same length")
     user_id = request.query_params.get("user_id") or None
@@ -252,13 +278,13 @@ async def delete_sessions(request: Request) -> Response:
 
 
 routes = [
-    Route("/sessions", list_sessions, methods=["GET"]),
-    Route("/sessions", delete_sessions, methods=["DELETE"]),
-    Route("/sessions/{session_id}", get_session, methods=["GET"]),
-    Route("/sessions/{session_id}", update_session, methods=["PATCH"]),
-    Route("/sessions/{session_id}", delete_session, methods=["DELETE"]),
-    Route("/sessions/{session_id}/runs", get_session_runs, methods=["GET"]),
-    Route("/sessions/{session_id}/run-previews", get_run_previews, methods=["GET"]),
-    Route("/sessions/{session_id}/runs/{run_id}", get_session_run, methods=["GET"]),
-    Route("/sessions/{session_id}/rename", rename_session, methods=["POST"]),
+    route("/sessions", list_sessions, methods=["GET"]),
+    route("/sessions", delete_sessions, methods=["DELETE"]),
+    route("/sessions/{session_id}", get_session, methods=["GET"]),
+    route("/sessions/{session_id}", update_session, methods=["PATCH"]),
+    route("/sessions/{session_id}", delete_session, methods=["DELETE"]),
+    route("/sessions/{session_id}/runs", get_session_runs, methods=["GET"]),
+    route("/sessions/{session_id}/run-previews", get_run_previews, methods=["GET"]),
+    route("/sessions/{session_id}/runs/{run_id}", get_session_run, methods=["GET"]),
+    route("/sessions/{session_id}/rename", rename_session, methods=["POST"]),
 ]

@@ -27,6 +27,8 @@ class RunContext:
     media: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     uploads: tuple[dict[str, Any], ...] = ()
     started_at: float = field(default_factory=time.time)
+    session_state: dict[str, Any] | None = None  # the form's `session_state` and `metadata` JSON objects
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ MAX_BATCH = 64
 KeepAlive = None
 """What `Player.batches` yields when only a keep-alive is due."""
 
+MODEL_STARTS = frozenset({"TeamModelRequestStarted", "ModelRequestStarted"})
+CONTENT = frozenset({"TeamRunContent", "RunContent"})
+
 
 class Player:
     def __init__(self, plan: Plan, delivery: Delivery, control: RunControl) -> None:
@@ -38,6 +41,7 @@ class Player:
         """The most seconds a batch left after it was due."""
         self.origin: float | None = None
         """The loop time the frames' offsets count from; None: when playing starts."""
+        self.content_sent = False
 
     def elapsed(self) -> float:
         return anyio.current_time() - self.start
@@ -66,6 +70,9 @@ class Player:
             due = self.start + frames[index].at + shift
             waited = due > anyio.current_time()
             if not await control.wait_until(due):
+                grace = self._grace(index)
+                if grace:
+                    yield frames[index:index + grace]
                 self.ending = "cancelled"
                 return
             if index == delivery.cancel_at:
@@ -80,9 +87,26 @@ class Player:
                 end += 1
             self.lateness = max(self.lateness, now - due)
             yield frames[index:end]
+            self.content_sent = self.content_sent or any(f.event in CONTENT for f in frames[index:end])
             index = end
             if not waited:
                 await anyio.lowlevel.checkpoint()
+
+    def _grace(self, index: int) -> int:
+        """How many frames from `index` still go out after a cancel from outside.
+
+        agno first checks for a cancel after the model's first chunk: a run cancelled before
+        any content still sends the model request's start and one content frame (`i6`).
+        """
+        if self.content_sent:
+            return 0
+        frames = self.plan.frames
+        end = index
+        while end < len(frames) and frames[end].event in MODEL_STARTS and not self._marked(end):
+            end += 1
+        if end < len(frames) and frames[end].event in CONTENT and not self._marked(end):
+            return end + 1 - index
+        return 0
 
     def _marked(self, index: int) -> bool:
         delivery = self.delivery

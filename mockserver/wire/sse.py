@@ -47,3 +47,17 @@ class AgentOSEvents:
 
     def end(self, plan: Plan, facts: RunFold) -> bytes:
         return b""
+
+
+class IndexedAgentOSEvents(AgentOSEvents):
+    """A background run's stream: each frame's data ends with its `event_index` (0, 1, ...)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def frames(self, frames: Sequence[Frame]) -> bytes:
+        out = []
+        for frame in frames:
+            out.append(encode_frame(frame.event, {**frame.data, "event_index": self.count}))
+            self.count += 1
+        return b"".join(out)
