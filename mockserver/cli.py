@@ -21,7 +21,7 @@ from typing import Any
 from mockserver.logs import logging_config
 from mockserver.scenarios.loader import ScenarioError, load_directory
 from mockserver.scenarios.model import ScenarioSet
-from mockserver.settings import ERROR_FORMATS, LOG_FORMATS, Settings, default_scenarios_dir
+from mockserver.settings import ERROR_FORMATS, LOG_FORMATS, MIN_SPEED, Settings, default_scenarios_dir
 
 ENV_PREFIX = "MOCKSERVER_"
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -79,7 +79,7 @@ def read_environment(args: argparse.Namespace, environ: Mapping[str, str] | None
 
 def _speed(text: str) -> float:
     value = float(text)
-    if not value >= 0 or value == float("inf"):
+    if not (value == 0 or MIN_SPEED <= value < float("inf")):
         raise ValueError(text)
     return value
 
@@ -219,6 +219,38 @@ def _origins(text: str) -> tuple[str, ...]:
     return origins
 
 
+def _limits(serve: argparse.ArgumentParser) -> None:
+    """What one request, run, session or connection may cost at most (README: Limits)."""
+    size = "a size such as 1MB, 64KB or bytes"
+    count = "a whole number >= 1"
+    seconds = "a number of seconds > 0"
+    _option(serve, "--max-message-size", _size, "1MB", "largest `message`; a longer one gets 413", expects=size)
+    _option(
+        serve, "--max-deltas", _positive, 2000, "most content deltas one text step streams as", expects=count
+    )
+    _option(serve, "--max-frames", _positive, 50_000, "most frames one run may have; more get 413", expects=count)
+    _option(
+        serve, "--max-echo-total", _size, "4MB", "bytes of all files of one request echoed back, at most", expects=size
+    )
+    _option(
+        serve, "--max-session-runs", _positive, 100, "runs kept per session (the oldest dropped)", expects=count
+    )
+    _option(
+        serve, "--max-session-bytes", _size, "16MB", "stored bytes kept per session (oldest runs dropped)", expects=size
+    )
+    _option(
+        serve, "--max-fault-counters", _positive, 10_000, "`times:` fault counters kept (least recent dropped)",
+        expects=count,
+    )
+    _option(
+        serve, "--timeout-keep-alive", _interval, 5.0, "seconds an idle connection stays open", expects=seconds
+    )
+    _option(
+        serve, "--read-timeout", _interval, 30.0, "seconds a client has to send a request's head, and its body",
+        expects=seconds,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockserver", description="A mock Agno AgentOS team-run server.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -229,7 +261,14 @@ def build_parser() -> argparse.ArgumentParser:
     _option(serve, "--host", str, "127.0.0.1", "address to bind", expects="a host name or IP address")
     _option(serve, "--port", _port, 7777, "port to bind (7777 is AgentOS's)", expects="a port number from 0 to 65535")
     _option(serve, "--scenarios", Path, default_scenarios_dir(), "directory of scenario files", expects="a directory")
-    _option(serve, "--speed", _speed, 1.0, "delay factor: 2 = twice as fast, 0 = no delays", expects="a number >= 0")
+    _option(
+        serve,
+        "--speed",
+        _speed,
+        1.0,
+        "delay factor: 2 = twice as fast, 0 = no delays",
+        expects=f"0 or a number >= {MIN_SPEED}",
+    )
     _option(serve, "--seed", int, 0, "seed of the random data (Faker, jitter)", expects="a whole number")
     _option(
         serve,
@@ -328,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
         expects="text or json",
     )
     _switch(serve, "--access-log", True, "log requests the run lines do not cover (failures, other endpoints)")
+    _limits(serve)
 
     validate = commands.add_parser("validate", help="check scenario files and list every problem")
     validate.add_argument(
@@ -360,6 +400,15 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         reload_interval=args.reload_interval,
         log_format=args.log_format,
         access_log=args.access_log,
+        max_message_size=args.max_message_size,
+        max_deltas=args.max_deltas,
+        max_frames=args.max_frames,
+        max_echo_total=args.max_echo_total,
+        max_session_runs=args.max_session_runs,
+        max_session_bytes=args.max_session_bytes,
+        max_fault_counters=args.max_fault_counters,
+        timeout_keep_alive=args.timeout_keep_alive,
+        read_timeout=args.read_timeout,
     )
 
 

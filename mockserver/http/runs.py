@@ -21,6 +21,8 @@ from mockserver.run.faults import deliver, select_fault
 from mockserver.run.pipeline import RunResponse
 from mockserver.run.plan import RunContext
 from mockserver.scenarios.selection import select_scenario
+from mockserver.scenarios.templates import human_size
+from mockserver.settings import MIN_SPEED
 from mockserver.state import AppState
 from mockserver.wire.run_output import TeamRunOutputJSON
 from mockserver.wire.sse import AgentOSEvents
@@ -36,8 +38,12 @@ def request_speed(request: Request, default: float) -> float:
         speed = float(raw)
     except ValueError:
         speed = -1.0
-    if not speed >= 0 or speed == float("inf"):
-        raise ApiError(400, f"X-Mock-Speed must be a number >= 0 (0 = no delays, 1 = as written, 2 = twice as fast); got {raw!r}")
+    if not (speed == 0 or MIN_SPEED <= speed < float("inf")):
+        raise ApiError(
+            400,
+            f"X-Mock-Speed must be 0 (no delays) or a number from {MIN_SPEED} up"
+            f" (1 = as written, 2 = twice as fast); got {raw[:40]!r}",
+        )
     return speed
 
 
@@ -51,7 +57,10 @@ async def create_team_run(request: Request) -> Response:
 
 async def _create_team_run(request: Request) -> Response:
     state: AppState = request.app.state.mock
+    settings = state.settings
     form = run_form(await read_form(request))
+    if len(form.message.encode()) > settings.max_message_size:
+        raise ApiError(413, f"message is over the {human_size(settings.max_message_size)} limit (--max-message-size)")
     files_metadata = parse_files_metadata(form.extra.get("files_metadata"))
     team = state.scenarios.teams.get(request.path_params["team_id"])
     if team is None:
@@ -70,7 +79,10 @@ async def _create_team_run(request: Request) -> Response:
         media=agno_media(received),
         uploads=tuple(echo(received)),
     )
-    plan = build_plan(context, speed=speed, seed=state.settings.seed, faker=state.faker)
+    plan = build_plan(context, speed=speed, seed=settings.seed, faker=state.faker, max_deltas=settings.max_deltas)
+    if len(plan.frames) > settings.max_frames:
+        detail = f"this run would send {len(plan.frames)} frames, more than {settings.max_frames} (--max-frames)"
+        raise ApiError(413, detail)
     delivery = PLAIN
     fault = select_fault(state, context)
     if fault is not None:
