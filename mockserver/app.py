@@ -13,12 +13,22 @@ from mockserver.http import discovery, runs, sessions
 from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
 from mockserver.http.errors import ApiError, error_response
+from mockserver.http.guard import RequestGuard
 from mockserver.scenarios.loader import load_directory
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.scenarios.reload import watching
 from mockserver.agentos.sessions import SessionStore
 from mockserver.settings import Settings
 from mockserver.state import AppState
+
+
+def _store(settings: Settings) -> SessionStore:
+    return SessionStore(
+        settings.max_sessions,
+        max_runs=settings.max_session_runs,
+        max_bytes=settings.max_session_bytes,
+        max_total=settings.max_store_size,
+    )
 
 
 def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Starlette:
@@ -42,6 +52,7 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(RequestGuard, read_timeout=settings.read_timeout, error_format=error_format),
             cors_middleware(settings.cors_origins),
             Middleware(ServerErrors, error_format=error_format),
             Middleware(BearerAuth, key=settings.security_key, error_format=error_format),
@@ -49,5 +60,5 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
         lifespan=watching,
     )
-    app.state.mock = AppState(settings=settings, scenarios=scenarios, faker=Faker(), sessions=SessionStore(settings.max_sessions))
+    app.state.mock = AppState(settings=settings, scenarios=scenarios, faker=Faker(), sessions=_store(settings))
     return app

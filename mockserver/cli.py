@@ -226,7 +226,7 @@ def _limits(serve: argparse.ArgumentParser) -> None:
     seconds = "a number of seconds > 0"
     _option(serve, "--max-message-size", _size, "1MB", "largest `message`; a longer one gets 413", expects=size)
     _option(
-        serve, "--max-deltas", _positive, 2000, "most content deltas one text step streams as", expects=count
+        serve, "--max-deltas", _positive, 1000, "most content deltas one text step streams as", expects=count
     )
     _option(serve, "--max-frames", _positive, 50_000, "most frames one run may have; more get 413", expects=count)
     _option(
@@ -237,6 +237,9 @@ def _limits(serve: argparse.ArgumentParser) -> None:
     )
     _option(
         serve, "--max-session-bytes", _size, "16MB", "stored bytes kept per session (oldest runs dropped)", expects=size
+    )
+    _option(
+        serve, "--max-store-size", _size, "256MB", "stored bytes of all sessions (least recent dropped)", expects=size
     )
     _option(
         serve, "--max-fault-counters", _positive, 10_000, "`times:` fault counters kept (least recent dropped)",
@@ -406,6 +409,7 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         max_echo_total=args.max_echo_total,
         max_session_runs=args.max_session_runs,
         max_session_bytes=args.max_session_bytes,
+        max_store_size=args.max_store_size,
         max_fault_counters=args.max_fault_counters,
         timeout_keep_alive=args.timeout_keep_alive,
         read_timeout=args.read_timeout,

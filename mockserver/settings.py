@@ -40,11 +40,12 @@ class Settings:
     access_log: bool = True
     # Hardening limits: what one request, run, session or connection may cost at most.
     max_message_size: int = 1024**2
-    max_deltas: int = 2000
+    max_deltas: int = 1000
     max_frames: int = 50_000
     max_echo_total: int = 4 * 1024**2
     max_session_runs: int = 100
     max_session_bytes: int = 16 * 1024**2
+    max_store_size: int = 256 * 1024**2
     max_fault_counters: int = 10_000
     timeout_keep_alive: float = 5.0
     read_timeout: float = 30.0

@@ -6,8 +6,11 @@ Checks run in the real server's order: auth (middleware), then the form (422), t
 
 from __future__ import annotations
 
+import functools
 import uuid
 
+import anyio
+from faker import Faker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -28,6 +31,8 @@ from mockserver.wire.run_output import TeamRunOutputJSON
 from mockserver.wire.sse import AgentOSEvents
 
 SPEED_HEADER = "x-mock-speed"
+LONG_MESSAGE = 64 * 1024
+"""Characters of a message past which its run is planned in a worker thread."""
 
 
 def request_speed(request: Request, default: float) -> float:
@@ -79,7 +84,13 @@ async def _create_team_run(request: Request) -> Response:
         media=agno_media(received),
         uploads=tuple(echo(received)),
     )
-    plan = build_plan(context, speed=speed, seed=settings.seed, faker=state.faker, max_deltas=settings.max_deltas)
+    plan_run = functools.partial(build_plan, context, speed=speed, seed=settings.seed, max_deltas=settings.max_deltas)
+    if len(form.message) <= LONG_MESSAGE:
+        plan = plan_run(faker=state.faker)
+    else:
+        # Tens of ms of planning: off the loop, so /health and other streams do not wait. Its own
+        # Faker (seeded per run like the shared one, so the same values) keeps the threads apart.
+        plan = await anyio.to_thread.run_sync(lambda: plan_run(faker=Faker()))
     if len(plan.frames) > settings.max_frames:
         detail = f"this run would send {len(plan.frames)} frames, more than {settings.max_frames} (--max-frames)"
         raise ApiError(413, detail)

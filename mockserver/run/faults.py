@@ -2,8 +2,9 @@
 
 Rules are tried before normal scenario selection, in file order and then in the order of each
 file's `faults:` list; the first that covers the team, matches the message and fires wins.
-Flaky counters live in `AppState.fault_counts`; a probabilistic rule's n-th draw for a team
-comes from a generator seeded with the server seed, the rule and n, so the same seed gives the
+Flaky counters live in `AppState.fault_counts`, the least recently counted dropped past
+`--max-fault-counters` (a `per: session` rule counts every session id it sees); a
+probabilistic rule's n-th draw for a team comes from a generator seeded with the server seed, the rule and n, so the same seed gives the
 same failures in the same order however other teams' requests interleave.
 
 Timing: `latency`, `slow`, a stall's hold and its keep-alive interval are wall-clock times (the
@@ -64,8 +65,11 @@ def _fires(state: Any, rule: FaultRule, team_id: str, session_id: str) -> bool:
     if rule.times is None and rule.probability is None:
         return True
     counter = (rule.key, team_id, session_id if rule.per == "session" and rule.times is not None else "")
-    seen = state.fault_counts.get(counter, 0)
-    state.fault_counts[counter] = seen + 1
+    counts = state.fault_counts
+    seen = counts.pop(counter, 0)
+    counts[counter] = seen + 1  # last in the dict: the least recently counted is first
+    while len(counts) > state.settings.max_fault_counters:
+        del counts[next(iter(counts))]
     if rule.times is not None:
         return seen < rule.times
     assert rule.probability is not None
