@@ -48,6 +48,8 @@ class _InTime:
 
     def __init__(self, receive: Receive, seconds: float) -> None:
         self.receive = receive
+        # The request cycle `receive` is bound to: the pipeline's hang-up closes its transport.
+        self.__self__ = getattr(receive, "__self__", None)
         self.seconds = seconds
         self.deadline = anyio.current_time() + seconds
         self.body_done = False
