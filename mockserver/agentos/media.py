@@ -321,7 +321,7 @@ async def _drain(stream: Any) -> bool:
             left -= len(chunk)
             if left < 0:
                 return True
-    except ClientDisconnect:
+    except (ClientDisconnect, ApiError):  # gone, or past --read-timeout: close instead
         return True
     return False
 
