@@ -19,7 +19,9 @@ from faker import Faker
 
 from mockserver.scenarios.loader import load_directory
 from mockserver.scenarios.model import Team
-from mockserver.run.plan import RunContext, build_plan
+from mockserver.agentos.expand import build_plan
+from mockserver.agentos.fold import fold
+from mockserver.run.plan import RunContext
 from mockserver.scenarios.selection import select_scenario
 from mockserver.agentos.sessions import SessionStore
 
@@ -32,7 +34,7 @@ def record_runs(store: SessionStore, count: int, team: Team, faker: Faker) -> No
         context = RunContext(team=team, scenario=select_scenario(team, message), message=message,
                              session_id=str(uuid.uuid4()), run_id=str(uuid.uuid4()))
         plan = build_plan(context, speed=0, faker=faker)
-        store.record(plan, plan.frames)
+        store.record(plan, fold(plan.frames), plan.frames)
 
 
 def main(limit: int) -> None:

@@ -14,7 +14,7 @@ from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
 from mockserver.http.errors import ApiError, error_response
 from mockserver.http.guard import RequestGuard
-from mockserver.scenarios.loader import load_directory
+from mockserver.scenarios.loader import load_directories
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.scenarios.reload import watching
 from mockserver.agentos.sessions import SessionStore
@@ -34,7 +34,7 @@ def _store(settings: Settings) -> SessionStore:
 def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Starlette:
     """The mock server for `settings`; loads `settings.scenarios` unless a set is given."""
     if scenarios is None:
-        scenarios = load_directory(settings.scenarios)
+        scenarios = load_directories(settings.scenarios)
     error_format = settings.error_format
 
     async def api_error(request: Request, exc: Exception) -> Response:

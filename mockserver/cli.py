@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.logs import logging_config
-from mockserver.scenarios.loader import ScenarioError, load_directory
+from mockserver.scenarios.loader import ScenarioError, load_directories
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.settings import ERROR_FORMATS, LOG_FORMATS, MIN_SPEED, Settings, default_scenarios_dir
 
@@ -212,6 +212,14 @@ def _option(
     _variables(parser).append(Variable(action.dest, names, convert, default, expects))
 
 
+def _folders(text: str) -> tuple[Path, ...]:
+    """`MOCKSERVER_SCENARIOS`: one folder, or several separated by `os.pathsep`."""
+    folders = tuple(Path(folder) for folder in text.split(os.pathsep) if folder)
+    if not folders:
+        raise ValueError(text)
+    return folders
+
+
 def _origins(text: str) -> tuple[str, ...]:
     origins = tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())
     if not origins or not all(o == "*" or "://" in o for o in origins):
@@ -263,7 +271,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _option(serve, "--host", str, "127.0.0.1", "address to bind", expects="a host name or IP address")
     _option(serve, "--port", _port, 7777, "port to bind (7777 is AgentOS's)", expects="a port number from 0 to 65535")
-    _option(serve, "--scenarios", Path, default_scenarios_dir(), "directory of scenario files", expects="a directory")
+    serve.add_argument(
+        "--scenarios",
+        type=Path,
+        action="append",
+        default=argparse.SUPPRESS,
+        help=f"folder of scenario files; repeat it to serve several [env: MOCKSERVER_SCENARIOS, folders separated "
+        f"by {os.pathsep!r}] (default: {default_scenarios_dir()})",
+    )
+    _variables(serve).append(
+        Variable("scenarios", (_env_name("--scenarios"),), _folders, (default_scenarios_dir(),), "folders")
+    )
     _option(
         serve,
         "--speed",
@@ -374,11 +392,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check scenario files and list every problem")
     validate.add_argument(
-        "directory",
-        nargs="?",
+        "directories",
+        nargs="*",
         type=Path,
-        default=default_scenarios_dir(),
-        help="directory of scenario files (default: the shipped scenarios)",
+        default=[default_scenarios_dir()],
+        help="folders of scenario files, checked as one set (default: the shipped scenarios)",
     )
     return parser
 
@@ -389,7 +407,7 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = 
     return Settings(
         host=args.host,
         port=args.port,
-        scenarios=args.scenarios,
+        scenarios=tuple(args.scenarios),
         speed=args.speed,
         seed=args.seed,
         security_key=args.security_key or None,
@@ -416,11 +434,11 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = 
     )
 
 
-def load_or_report(directory: Path) -> ScenarioSet | None:
+def load_or_report(directories: Sequence[Path]) -> ScenarioSet | None:
     try:
-        return load_directory(directory)
+        return load_directories(directories)
     except ScenarioError as error:
-        print(f"{len(error.problems)} problem(s) in {directory}:", file=sys.stderr)
+        print(f"{len(error.problems)} problem(s) in {_shown(directories)}:", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return None
@@ -436,7 +454,7 @@ def serve(settings: Settings) -> int:
         return 1
     app = create_app(settings, scenarios)
     url = f"http://{settings.host}:{settings.port}"
-    logger.info(f"mockserver on {url} with {len(scenarios.teams)} teams from {settings.scenarios}:")
+    logger.info(f"mockserver on {url} with {len(scenarios.teams)} teams from {_shown(settings.scenarios)}:")
     for team in scenarios.listed():
         names = ", ".join(s.name for s in team.scenarios)
         logger.info(f"  POST {url}/teams/{team.id}/runs  ({team.name}: {names})")
@@ -444,13 +462,17 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-def validate(directory: Path) -> int:
-    scenarios = load_or_report(directory)
+def validate(directories: Sequence[Path]) -> int:
+    scenarios = load_or_report(directories)
     if scenarios is None:
         return 1
     total = sum(len(t.scenarios) for t in scenarios.teams.values())
-    print(f"{directory}: {len(scenarios.teams)} teams, {total} scenarios, no problems")
+    print(f"{_shown(directories)}: {len(scenarios.teams)} teams, {total} scenarios, no problems")
     return 0
+
+
+def _shown(directories: Sequence[Path]) -> str:
+    return ", ".join(str(directory) for directory in directories)
 
 
 def record(args: argparse.Namespace) -> int:
@@ -482,7 +504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mockserver {args.command}: error: {error}", file=sys.stderr)
         return 2
     if args.command == "validate":
-        return validate(args.directory)
+        return validate(args.directories)
     if args.command == "record":
         return record(args)
     return serve(settings_from(args))

@@ -24,7 +24,7 @@ def default_scenarios_dir() -> Path:
 class Settings:
     host: str = "127.0.0.1"
     port: int = 7777
-    scenarios: Path = Path("scenarios")
+    scenarios: tuple[Path, ...] = (Path("scenarios"),)  # one Path or str is taken as a folder of its own
     speed: float = 1.0
     seed: int = 0
     security_key: str | None = None
@@ -49,3 +49,7 @@ class Settings:
     max_fault_counters: int = 10_000
     timeout_keep_alive: float = 5.0
     read_timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        folders = (self.scenarios,) if isinstance(self.scenarios, (str, Path)) else self.scenarios
+        object.__setattr__(self, "scenarios", tuple(Path(folder) for folder in folders))

@@ -24,6 +24,7 @@ TEST_SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 
 
 CAPTURES = Path(__file__).resolve().parent / "captures" / "agentos-3.1.10"
+EXTRA_CAPTURES = CAPTURES.with_name("agentos-3.1.10-extra")
 """Exchanges recorded from a real AgentOS 3.1.10 (see `captures/README.md`), kept in the repository."""
 
 
@@ -34,9 +35,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_app(app: ASGIApp) -> Iterator[tuple[str, uvicorn.Server]]:
-    """Serve `app` with uvicorn in a thread on a free loopback port; yields (URL, server)."""
-    port = free_port()
+def serve_app(app: ASGIApp, port: int | None = None) -> Iterator[tuple[str, uvicorn.Server]]:
+    """Serve `app` with uvicorn in a thread on `port` (a free loopback one by default); yields (URL, server)."""
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

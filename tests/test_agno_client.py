@@ -11,6 +11,7 @@ from agno.client import AgentOSClient
 from agno.run import agent, team
 from agno.run.agent import RunOutput
 from agno.run.team import TeamRunOutput
+from agno.utils.http import aclose_default_clients
 
 from tests.conftest import parse_sse
 
@@ -20,6 +21,9 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     """One loop for the module: agno's client keeps a shared httpx client bound to its first loop."""
     loop = asyncio.new_event_loop()
     yield loop
+    # Close that shared client on its own loop: left open, it is closed later from another loop
+    # (a real AgentOS's shutdown does so), which leaks its sockets.
+    loop.run_until_complete(aclose_default_clients())
     loop.close()
 
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -26,14 +27,8 @@ def test_every_serve_option_has_an_environment_variable(monkeypatch: pytest.Monk
         monkeypatch.setenv(f"MOCKSERVER_{name}", value)
     monkeypatch.setenv("OS_SECURITY_KEY", "k")
     settings = settings_from(build_parser().parse_args(["serve"]))
-    assert (
-        settings.host,
-        settings.port,
-        settings.speed,
-        settings.seed,
-        settings.error_format,
-        str(settings.scenarios),
-    ) == ("0.0.0.0", 8080, 0.0, 7, "agentos", "/tmp/x")
+    chosen = (settings.host, settings.port, settings.speed, settings.seed, settings.error_format, settings.scenarios)
+    assert chosen == ("0.0.0.0", 8080, 0.0, 7, "agentos", (Path("/tmp/x"),))
     assert settings.security_key == "k"
     assert settings_from(build_parser().parse_args(["serve", "--port", "9000"])).port == 9000
 

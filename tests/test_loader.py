@@ -72,7 +72,11 @@ def test_duplicate_team_ids_across_files(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text(GOOD)
     with pytest.raises(ScenarioError) as raised:
         load_directory(tmp_path)
-    assert f"{tmp_path / 'b.yaml'}:3: duplicate team id 't'; already defined in {tmp_path / 'a.yaml'}" == str(raised.value)
+    expected = (
+        f"{tmp_path / 'b.yaml'}:3: duplicate team id 't'; already defined at {tmp_path / 'a.yaml'}:3; "
+        "expected each team id once across all scenario folders"
+    )
+    assert str(raised.value) == expected
 
 
 def test_durations_and_paces() -> None:
@@ -109,3 +113,37 @@ def test_serve_refuses_an_invalid_directory(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text(GOOD.replace("version: 1", "version: x"))
     result = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--scenarios", str(tmp_path), "--port", "0"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 1 and "bad.yaml:1: version: expected 1" in result.stderr
+
+
+
+STORY = """\
+version: 1
+team:
+  id: story
+scenarios:
+  - name: fails
+    events:
+      - event: TeamRunError
+        content: not yet
+  - name: works
+    events:
+      - text: done
+sequence: [fails, works]
+"""
+
+
+def test_a_sequence_names_the_scenarios_played_in_turn() -> None:
+    team = load_text(STORY)
+    assert team.sequence == ("fails", "works")
+    jsonschema.validate(yaml.safe_load(STORY), scenario_schema())
+
+
+@pytest.mark.parametrize(("sequence", "expected"), [
+    ("sequence: [fails, work]", "bad.yaml:12: sequence[1]: no scenario 'work' in team 'story'; expected one of fails, works"),
+    ("sequence:\n  - fails\n  - [works]", "bad.yaml:14: sequence[1]: no scenario ['works'] in team 'story'"),
+    ("sequence: fails", "bad.yaml:12: sequence: expected a list of scenario names, one per run; the team's are fails, works"),
+    ("sequence: []", "bad.yaml:12: sequence: expected a list of scenario names"),
+])
+def test_a_bad_sequence_is_named_by_file_and_line(sequence: str, expected: str) -> None:
+    messages = problems_of(STORY.replace("sequence: [fails, works]", sequence))
+    assert len(messages) == 1 and messages[0].startswith(expected), messages

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mockserver.scenarios import reload
 from mockserver.scenarios.reload import fingerprint
 from mockserver.settings import Settings
 from tests.conftest import parse_sse, run_server
@@ -59,7 +61,7 @@ def folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def url(folder: Path) -> Iterator[str]:
-    with run_server(Settings(scenarios=folder, speed=1, reload=True, reload_interval=0.02)) as url:
+    with run_server(Settings(scenarios=(folder,), speed=1, reload=True, reload_interval=0.02)) as url:
         yield url
 
 
@@ -83,6 +85,88 @@ def test_a_broken_file_is_logged_and_the_last_good_set_keeps_serving(folder: Pat
     eventually(lambda: answer(url) == "fourth version")
 
 
+ALIAS_BOMB = b"a: &a [1,1,1,1,1,1,1,1,1,1]\n" + b"".join(
+    b"%c: &%c [%s]\n" % (n, n, b",".join([b"*%c" % p] * 10)) for p, n in zip(b"abcdef", b"bcdefg")
+)
+
+
+@pytest.mark.parametrize(
+    ("hostile", "expected"),
+    [
+        (b"x: " + b"[" * 3000 + b"]" * 3000, "nested more than 64 deep"),
+        (b"version: 1\nteam: {id: echo-team}\nx: caf\xff\n", "is not UTF-8"),
+        (ALIAS_BOMB, "the node limit"),
+    ],
+    ids=["nested", "utf8", "alias-bomb"],
+)
+def test_a_hostile_edit_keeps_the_last_good_set_and_the_next_good_edit_is_served(
+    folder: Path, url: str, caplog: pytest.LogCaptureFixture, hostile: bytes, expected: str
+) -> None:
+    caplog.set_level(logging.INFO, logger="mockserver")
+    (folder / "echo.yaml").write_bytes(hostile)
+    eventually(lambda: any(expected in r.getMessage() for r in caplog.records))
+    assert not any(r.exc_info for r in caplog.records)
+    assert answer(url) == "first version"
+    write(folder, "second", "second version")
+    eventually(lambda: answer(url) == "second version")
+
+
+def test_an_unexpected_error_in_a_reload_is_logged_and_watching_goes_on(
+    folder: Path, url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO, logger="mockserver")
+    real = reload.load_directories
+    calls = []
+
+    def broken_once(directories: object) -> object:
+        calls.append(directories)
+        if len(calls) == 1:
+            raise RuntimeError("a loader bug")
+        return real(directories)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reload, "load_directories", broken_once)
+    write(folder, "second", "second version")
+    eventually(lambda: any("reload failed" in r.getMessage() and r.exc_info for r in caplog.records))
+    assert answer(url) == "first version"
+    write(folder, "third", "third version")
+    eventually(lambda: answer(url) == "third version")
+
+
+def test_shutdown_does_not_wait_for_a_reload_under_way(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def endless(directories: object) -> None:
+        started.set()
+        release.wait(60)
+
+    monkeypatch.setattr(reload, "load_directories", endless)
+    try:
+        with run_server(Settings(scenarios=(folder,), speed=0, reload=True, reload_interval=0.02)):
+            write(folder, "second", "second version")
+            assert started.wait(5)
+            loading = next(t for t in threading.enumerate() if t.name == "mockserver-reload")
+            stopping = time.monotonic()
+        assert time.monotonic() - stopping < 2
+        assert loading.daemon and loading.is_alive()  # left behind: it cannot hold the process up
+    finally:
+        release.set()
+
+
+def test_every_folder_is_watched(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    more = tmp_path_factory.mktemp("more")
+    write(more, "x", "from the second folder")
+    (more / "echo.yaml").rename(more / "more.yaml")
+    (more / "more.yaml").write_text((more / "more.yaml").read_text().replace("echo-team", "more-team"))
+    with run_server(Settings(scenarios=(folder, more), speed=0, reload=True, reload_interval=0.02)) as url:
+        def more_answer() -> str:
+            response = httpx.post(f"{url}/teams/more-team/runs", data={"message": "hi", "stream": "false"})
+            return response.json()["content"]
+
+        assert (answer(url), more_answer()) == ("first version", "from the second folder")
+        (more / "more.yaml").write_text((more / "more.yaml").read_text().replace("from the second folder", "edited"))
+        eventually(lambda: more_answer() == "edited")
+
+
 def test_a_running_stream_keeps_the_scenario_it_started_with(folder: Path, url: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="mockserver")
     write(folder, "slow", "old words keep coming one by one", gap="80ms")
@@ -100,7 +184,7 @@ def test_a_running_stream_keeps_the_scenario_it_started_with(folder: Path, url: 
 
 
 def test_reload_off_keeps_the_set_loaded_at_start(folder: Path) -> None:
-    with run_server(Settings(scenarios=folder, speed=0, reload=False, reload_interval=0.02)) as url:
+    with run_server(Settings(scenarios=(folder,), speed=0, reload=False, reload_interval=0.02)) as url:
         write(folder, "second", "second version")
         time.sleep(0.2)
         assert answer(url) == "first version"

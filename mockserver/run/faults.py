@@ -127,12 +127,7 @@ DELIVERIES: dict[type[Action], Deliver] = {
 
 
 def _delivery(rule: FaultRule, **how: Any) -> Delivery:
-    return Delivery(head_delay=rule.latency, fault=KIND_NAMES[type(rule.action)], **how)
-
-
-KIND_NAMES: dict[type[Action], str] = {
-    HttpFailure: "status", RunError: "error", Cancel: "cancel", Drop: "drop", Stall: "stall", Slow: "slow",
-}
+    return Delivery(head_delay=rule.latency, fault=rule.kind, **how)
 
 
 def http_failure(failure: HttpFailure, error_format: str) -> Response:

@@ -75,6 +75,8 @@ class FaultRule:
     key: str
     action: Action
     teams: tuple[str, ...]
+    kind: str = ""
+    """The `faults:` key that made it (`stall`), as the run log and the journal name it."""
     match: re.Pattern[str] | None = None
     cut: Cut = field(default_factory=Cut)
     latency: float = 0.0

@@ -135,6 +135,8 @@ class Team:
     members: tuple[Member, ...] = ()
     source: str = ""
     faults: tuple[FaultRule, ...] = ()
+    sequence: tuple[str, ...] = ()
+    """Scenario names played in turn, one per run, the last repeating; empty: chosen by `match`."""
 
     def member(self, member_id: str) -> Member | None:
         return next((m for m in self.members if m.id == member_id), None)
@@ -142,10 +144,10 @@ class Team:
 
 @dataclass(frozen=True)
 class ScenarioSet:
-    """Every team the server knows, loaded from one directory and replaced whole on reload."""
+    """Every team the server knows, loaded from its folders and replaced whole on reload."""
 
     teams: dict[str, Team]
-    directory: str = ""
+    directories: tuple[str, ...] = ()
 
     def listed(self) -> list[Team]:
         """The teams in the order a UI should offer them: those that answer first, the `error-*`

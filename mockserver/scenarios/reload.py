@@ -1,7 +1,7 @@
-"""Hot reload: the scenarios folder is polled, and a changed folder is loaded and swapped in whole.
+"""Hot reload: the scenario folders are polled, and a change loads them all again and swaps them in.
 
 Polling `stat()` needs no dependency and also sees edits on Docker Desktop bind mounts, where
-the host's file events never reach the container. A folder that no longer loads is logged
+the host's file events never reach the container. Folders that no longer load are logged
 problem by problem and the last good set keeps serving. Runs read `state.scenarios` once when
 they start, so a running stream keeps the scenario it began with.
 """
@@ -9,20 +9,22 @@ they start, so a running stream keeps the scenario it began with.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
-import anyio.to_thread
 
-from mockserver.scenarios.loader import ScenarioError, load_directory
+from mockserver.scenarios.loader import ScenarioError, load_directories
 from mockserver.state import AppState
 
 logger = logging.getLogger("mockserver.reload")
 
 Fingerprint = frozenset[tuple[str, int, int]]
+T = TypeVar("T")
+_POLL = 0.01
 
 
 def fingerprint(directory: Path) -> Fingerprint:
@@ -41,50 +43,77 @@ def fingerprint(directory: Path) -> Fingerprint:
     return frozenset(seen)
 
 
+def fingerprints(directories: Iterable[Path]) -> Fingerprint:
+    return frozenset().union(*(fingerprint(directory) for directory in directories))
+
+
+async def in_daemon_thread(work: Callable[[], T]) -> T:
+    """`work()` in a daemon thread. Cancelling the wait abandons it; unlike anyio's worker
+    threads, a daemon thread does not keep the process alive, so a slow load never holds up
+    shutdown."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting task
+            outcome.append((False, error))
+
+    threading.Thread(target=run, name="mockserver-reload", daemon=True).start()
+    while not outcome:  # anyio gives a plain thread no portable way to wake a task: look every 10 ms
+        await anyio.sleep(_POLL)
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
+
+
 async def reload_once(state: AppState) -> bool:
-    """Load the folder again; swap it in when it is good, else log why and keep the old set."""
-    directory = state.settings.scenarios
+    """Load the folders again; swap them in when they are good, else log why and keep the old set."""
+    directories = state.settings.scenarios
+    shown = ", ".join(map(str, directories))
     try:
-        scenarios = await anyio.to_thread.run_sync(load_directory, directory)
+        scenarios = await in_daemon_thread(lambda: load_directories(directories))
     except ScenarioError as error:
         logger.error(
-            "reload failed: %d problem(s) in %s; still serving the last good scenarios",
-            len(error.problems),
-            directory,
+            "reload failed: %d problem(s) in %s; still serving the last good scenarios", len(error.problems), shown
         )
         for problem in error.problems:
             logger.error("  %s", problem)
         return False
-    except (OSError, UnicodeDecodeError) as error:
-        logger.error("reload failed: %s; still serving the last good scenarios", error)
+    except Exception:
+        logger.exception("reload failed in %s; still serving the last good scenarios", shown)
         return False
     state.scenarios = scenarios
-    teams = ", ".join(scenarios.teams)
-    logger.info("reloaded %s: %d team(s): %s", directory, len(scenarios.teams), teams)
+    logger.info("reloaded %s: %d team(s): %s", shown, len(scenarios.teams), ", ".join(scenarios.teams))
     return True
 
 
 async def watch(state: AppState, seen: Fingerprint) -> None:
-    """Reload whenever the folder's fingerprint is no longer `seen`; forever, until cancelled."""
-    directory, interval = state.settings.scenarios, state.settings.reload_interval
-    logger.info("watching %s for changes every %gs", directory, interval)
+    """Reload whenever the folders' fingerprint is no longer `seen`; forever, until cancelled.
+    Nothing a reload meets ends the loop, so the next good edit is always picked up."""
+    directories, interval = state.settings.scenarios, state.settings.reload_interval
+    logger.info("watching %s for changes every %gs", ", ".join(map(str, directories)), interval)
     while True:
         await anyio.sleep(interval)
-        current = await anyio.to_thread.run_sync(fingerprint, directory)
-        if current != seen:
-            seen = current
-            await reload_once(state)
+        try:
+            current = await in_daemon_thread(lambda: fingerprints(directories))
+            if current != seen:
+                seen = current
+                await reload_once(state)
+        except Exception:
+            logger.exception("looking for scenario changes failed; trying again in %gs", interval)
 
 
 @asynccontextmanager
 async def watching(app: Any) -> AsyncIterator[None]:
-    """The app's lifespan: watches the scenarios folder while serving, when reload is on."""
+    """The app's lifespan: watches the scenario folders while serving, when reload is on."""
     state: AppState = app.state.mock
     if not state.settings.reload:
         yield
         return
     # Taken before serving starts, so no edit made once the server is up goes unseen.
-    seen = await anyio.to_thread.run_sync(fingerprint, state.settings.scenarios)
+    seen = await anyio.to_thread.run_sync(fingerprints, state.settings.scenarios)
     async with anyio.create_task_group() as group:
         group.start_soon(watch, state, seen)
         yield

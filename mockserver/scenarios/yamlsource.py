@@ -1,10 +1,18 @@
-"""YAML read with the line of every mapping key and list item, for error messages."""
+"""YAML read with the line of every mapping key and list item, within the limits of `Limits`.
+
+Every failure, a YAML error or a limit passed, becomes one `SourceError` at a line, so no
+file can make the loader raise anything else or recurse past Python's stack.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import yaml
+
+from mockserver.scenarios.limits import DEFAULT_LIMITS, Limits
+from mockserver.scenarios.templates import human_size
 
 
 class LineDict(dict):
@@ -21,14 +29,75 @@ class LineList(list):
     item_lines: list[int]
 
 
-class DuplicateKey(Exception):
-    def __init__(self, key: Any, line: int) -> None:
-        super().__init__(f"duplicate key {key!r}")
-        self.key = key
+class SourceError(Exception):
+    """Why a file's text cannot be read, and at which line (1-based)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
         self.line = line
 
 
 class _Loader(yaml.SafeLoader):
+    """Counts while composing, before anything is expanded: an alias adds the size, text and
+    depth of the node it repeats, which are known when the alias is met."""
+
+    def __init__(self, text: str, limits: Limits) -> None:
+        super().__init__(text)
+        self.limits = limits
+        self.depth = 0
+        self.deepest = 0
+        self.nodes = 0
+        self.chars = 0
+        self.extents: dict[yaml.Node, tuple[int, int, int]] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            nodes, chars, height = self.extents.get(node, (1, 0, 1)) if node else (1, 0, 1)
+            self.count(nodes, chars, line)
+            self.reach(self.depth + height, line)
+            return node
+        self.depth += 1
+        self.reach(self.depth, line)
+        self.count(1, 0, line)
+        nodes, chars, outer = self.nodes - 1, self.chars, self.deepest
+        self.deepest = self.depth
+        node = super().compose_node(parent, index)
+        if isinstance(node, yaml.ScalarNode):
+            self.count(0, len(node.value), line)
+        if node is not None and event.anchor is not None:
+            self.extents[node] = (self.nodes - nodes, self.chars - chars, self.deepest - self.depth + 1)
+        self.depth -= 1
+        self.deepest = max(outer, self.deepest)
+        return node
+
+    def reach(self, depth: int, line: int) -> None:
+        self.deepest = max(self.deepest, depth)
+        if depth > self.limits.depth:
+            limit = self.limits.depth
+            raise SourceError(
+                line,
+                f"lists and mappings nested more than {limit} deep; expected at most {limit} levels (the depth limit)",
+            )
+
+    def count(self, nodes: int, chars: int, line: int) -> None:
+        self.nodes += nodes
+        self.chars += chars
+        if self.nodes > self.limits.nodes:
+            limit = self.limits.nodes
+            raise SourceError(
+                line,
+                f"more than {limit} values in the file, an alias counting as all it repeats; expected at most {limit} (the node limit)",
+            )
+        if self.chars > self.limits.expanded_size:
+            size = human_size(self.limits.expanded_size)
+            raise SourceError(
+                line,
+                f"aliases expand the text past {size}; expected at most {size} once aliases are expanded (the expanded-size limit)",
+            )
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
         self.flatten_mapping(node)
         mapping = LineDict()
@@ -36,10 +105,14 @@ class _Loader(yaml.SafeLoader):
         mapping.key_lines = {}
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key, Hashable):
+                kind = "list" if isinstance(key, list) else "mapping"
+                raise SourceError(key_line, f"a {kind} as a mapping key; expected a string or a number")
             if key in mapping:
-                raise DuplicateKey(key, key_node.start_mark.line + 1)
+                raise SourceError(key_line, f"duplicate key {key!r}; each key may appear once in a mapping")
             mapping[key] = self.construct_object(value_node, deep=True)
-            mapping.key_lines[key] = key_node.start_mark.line + 1
+            mapping.key_lines[key] = key_line
         return mapping
 
     def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:  # type: ignore[override]
@@ -53,9 +126,36 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
 
 
-def parse(text: str) -> Any:
-    """Parse YAML into LineDict/LineList; raises yaml.YAMLError or DuplicateKey."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+def decode(data: bytes) -> str:
+    """UTF-8 text, or a SourceError at the line of the first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - data.rfind(b"\n", 0, error.start)
+        byte = data[error.start]
+        raise SourceError(
+            line, f"byte 0x{byte:02x} at column {column} is not UTF-8 ({error.reason}); expected a UTF-8 text file"
+        ) from None
+
+
+def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """Parse YAML into LineDict/LineList; raises SourceError and nothing else."""
+    try:
+        loader = _Loader(text, limits)  # checks the characters at once
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        message = f"not valid YAML: control character #x{error.character:04x} ({error.reason}); expected printable text"
+        raise SourceError(line, message) from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        raise SourceError(mark.line + 1 if mark else 1, f"not valid YAML: {error.problem or error}") from None
+    except yaml.YAMLError as error:
+        raise SourceError(1, f"not valid YAML: {error}") from None
 
 
 def line_of(container: Any, key: Any, default: int = 1) -> int:
