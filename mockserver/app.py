@@ -9,26 +9,17 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.http import discovery, runs, sessions
+from mockserver.http import control, discovery, runs, sessions
 from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
 from mockserver.http.errors import ApiError, error_response
 from mockserver.http.guard import RequestGuard
+from mockserver.http.journaling import Journaling
 from mockserver.scenarios.loader import load_directories
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.scenarios.reload import watching
-from mockserver.agentos.sessions import SessionStore
 from mockserver.settings import Settings
-from mockserver.state import AppState
-
-
-def _store(settings: Settings) -> SessionStore:
-    return SessionStore(
-        settings.max_sessions,
-        max_runs=settings.max_session_runs,
-        max_bytes=settings.max_session_bytes,
-        max_total=settings.max_store_size,
-    )
+from mockserver.state import AppState, session_store
 
 
 def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Starlette:
@@ -48,17 +39,20 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
     async def server_error(request: Request, exc: Exception) -> Response:
         return error_response(ApiError(500, "Internal server error"), error_format)
 
-    routes = [*runs.routes, *discovery.routes, *sessions.routes]
+    routes = [*runs.routes, *discovery.routes, *sessions.routes, *control.routes]
     app = Starlette(
         routes=routes,
         middleware=[
             Middleware(RequestGuard, read_timeout=settings.read_timeout, error_format=error_format),
             cors_middleware(settings.cors_origins),
+            Middleware(Journaling, error_format=error_format),
             Middleware(ServerErrors, error_format=error_format),
-            Middleware(BearerAuth, key=settings.security_key, error_format=error_format),
+            Middleware(
+                BearerAuth, key=settings.security_key, error_format=error_format, control_key=settings.control_key
+            ),
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
         lifespan=watching,
     )
-    app.state.mock = AppState(settings=settings, scenarios=scenarios, faker=Faker(), sessions=_store(settings))
+    app.state.mock = AppState(settings=settings, scenarios=scenarios, faker=Faker(), sessions=session_store(settings))
     return app

@@ -388,6 +388,30 @@ def build_parser() -> argparse.ArgumentParser:
         expects="text or json",
     )
     _switch(serve, "--access-log", True, "log requests the run lines do not cover (failures, other endpoints)")
+    _option(
+        serve,
+        "--journal-size",
+        _positive,
+        1000,
+        "requests kept in the journal (GET /__mock/requests) of each namespace; the oldest go first",
+        expects="a whole number >= 1",
+    )
+    _option(
+        serve,
+        "--max-namespaces",
+        _positive,
+        100,
+        "X-Mock-Namespace spaces kept besides the default one; the least recently used go first",
+        expects="a whole number >= 1",
+    )
+    _option(
+        serve,
+        "--control-key",
+        str,
+        None,
+        "bearer key of the /__mock/ control routes; default: the --security-key, if any",
+        expects="a string",
+    )
     _limits(serve)
 
     validate = commands.add_parser("validate", help="check scenario files and list every problem")
@@ -421,6 +445,9 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         reload_interval=args.reload_interval,
         log_format=args.log_format,
         access_log=args.access_log,
+        journal_size=args.journal_size,
+        max_namespaces=args.max_namespaces,
+        control_key=args.control_key or None,
         max_message_size=args.max_message_size,
         max_deltas=args.max_deltas,
         max_frames=args.max_frames,

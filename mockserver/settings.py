@@ -38,6 +38,9 @@ class Settings:
     reload_interval: float = 0.5
     log_format: LogFormat = "text"
     access_log: bool = True
+    journal_size: int = 1000
+    max_namespaces: int = 100
+    control_key: str | None = None  # None: the control routes take `security_key`, if any
     # Hardening limits: what one request, run, session or connection may cost at most.
     max_message_size: int = 1024**2
     max_deltas: int = 1000

@@ -1,16 +1,84 @@
-"""The app's one piece of mutable state: settings, the current scenario set, shared helpers."""
+"""The app's one piece of mutable state: settings, the current scenario set, shared helpers.
+
+What a test can see or change lives in a `Space`: the journal, sessions, fault counters,
+scenario overrides and teams added at runtime. A request picks its space with the
+`X-Mock-Namespace` header (control routes also take `?namespace=`); without one it uses the
+default space, which is what a server without namespaces has. Spaces past
+`settings.max_namespaces` are dropped least recently used first, the default one never.
+"""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from mockserver.scenarios.model import ScenarioSet
 from mockserver.agentos.sessions import SessionStore
-from mockserver.settings import Settings
+from mockserver.control.journal import Journal
 from mockserver.run.live import LiveRuns
 from mockserver.run.shutdown import Stopping
+from mockserver.scenarios.model import ScenarioSet, Team
+from mockserver.settings import Settings
+
+DEFAULT_SPACE = ""
+SPACE_PARTS: tuple[str, ...] = ("journal", "sessions", "counters", "overrides", "scenarios")
+"""What `POST /__mock/reset` clears; `{"only": [...]}` names some of them."""
+
+
+@dataclass
+class Override:
+    """`PUT /__mock/teams/{id}/scenario`: these scenario names, in turn (the last repeating),
+    for `times` more runs (None: until reset)."""
+
+    names: tuple[str, ...]
+    times: int | None = None
+    played: int = 0
+
+
+@dataclass
+class Space:
+    name: str
+    journal: Journal
+    sessions: SessionStore
+    fault_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    overrides: dict[str, Override] = field(default_factory=dict)
+    sequence_positions: dict[str, int] = field(default_factory=dict)
+    """How far each team's YAML `sequence:` has got."""
+    teams: dict[str, Team] = field(default_factory=dict)
+    """Teams added by `POST /__mock/scenarios`; they hide a loaded team of the same id."""
+
+    def clear(self, parts: tuple[str, ...] = SPACE_PARTS) -> None:
+        if "journal" in parts:
+            self.journal.clear()
+        if "sessions" in parts:
+            self.sessions.clear()
+        if "counters" in parts:
+            self.fault_counts.clear()
+            self.sequence_positions.clear()
+        if "overrides" in parts:
+            self.overrides.clear()
+        if "scenarios" in parts:
+            self.teams.clear()
+
+
+@dataclass
+class ReloadResult:
+    """The last hot reload: when, whether it loaded, and every problem as file:line."""
+
+    at: datetime
+    ok: bool
+    problems: tuple[str, ...] = ()
+
+
+def session_store(settings: Settings) -> SessionStore:
+    """A space's session store, bounded as the settings say (README: Hostile input)."""
+    return SessionStore(
+        settings.max_sessions,
+        max_runs=settings.max_session_runs,
+        max_bytes=settings.max_session_bytes,
+        max_total=settings.max_store_size,
+    )
 
 
 @dataclass
@@ -20,6 +88,33 @@ class AppState:
     faker: Any
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     fault_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    """The default space's (`space()`); a request's are `space_of(request).fault_counts`."""
     sessions: SessionStore = field(default_factory=SessionStore)
+    """The default space's; a request's are `space_of(request).sessions`."""
     live_runs: LiveRuns = field(default_factory=LiveRuns)
     stopping: Stopping = field(default_factory=Stopping)
+    last_reload: ReloadResult | None = None
+    spaces: OrderedDict[str, Space] = field(default_factory=OrderedDict)
+
+    def __post_init__(self) -> None:
+        default = Space(DEFAULT_SPACE, Journal(self.settings.journal_size), self.sessions, self.fault_counts)
+        self.spaces[DEFAULT_SPACE] = default
+
+    def space(self, name: str = DEFAULT_SPACE) -> Space:
+        """The space called `name`, made on first use."""
+        space = self.spaces.get(name)
+        if space is None:
+            space = Space(name, Journal(self.settings.journal_size), session_store(self.settings))
+            self.spaces[name] = space
+            while len(self.spaces) > self.settings.max_namespaces + 1:
+                oldest = next(n for n in self.spaces if n != DEFAULT_SPACE)
+                del self.spaces[oldest]
+        else:
+            self.spaces.move_to_end(name)
+        return space
+
+    def teams(self, space: Space) -> dict[str, Team]:
+        """The loaded teams, with those `space` added at runtime over them."""
+        if not space.teams:
+            return self.scenarios.teams
+        return {**self.scenarios.teams, **space.teams}

@@ -121,6 +121,10 @@ class SessionStore:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    def clear(self) -> None:
+        self._sessions.clear()
+        self.stored = 0
+
     def check_writable(self, session_id: str | None, user_id: str | None) -> None:
         """AgentOS's rule: a session owned by one user cannot take runs from another."""
         session = self._sessions.get(session_id) if session_id else None

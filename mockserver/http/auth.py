@@ -1,7 +1,8 @@
 """Bearer-token auth, on when a security key is set, as AgentOS's `OS_SECURITY_KEY` turns it on.
 
 `/health` and CORS preflights stay open; every other route needs `Authorization: Bearer KEY`
-(the scheme in any case; like AgentOS, a bare `KEY` is accepted too).
+(the scheme in any case; like AgentOS, a bare `KEY` is accepted too). The control routes under
+`/__mock/` take `--control-key` instead when one is given.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mockserver.http.errors import ApiError, error_response
 
 OPEN_PATHS = frozenset({"/health"})
+CONTROL_PREFIX = "/__mock/"
+"""The mock's own control routes: they take `control_key` when one is set, else the same key."""
 
 
 def check_bearer(header: str | None, key: str) -> None:
@@ -27,17 +30,19 @@ def check_bearer(header: str | None, key: str) -> None:
 
 
 class BearerAuth:
-    def __init__(self, app: ASGIApp, key: str | None, error_format: str) -> None:
+    def __init__(self, app: ASGIApp, key: str | None, error_format: str, control_key: str | None = None) -> None:
         self.app = app
         self.key = key
+        self.control_key = control_key or key
         self.error_format = error_format
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.key and scope["type"] == "http" and not _is_open(scope):
+        key = self.control_key if scope.get("path", "").startswith(CONTROL_PREFIX) else self.key
+        if key and scope["type"] == "http" and not _is_open(scope):
             headers = dict(scope["headers"])
             raw = headers.get(b"authorization")
             try:
-                check_bearer(raw.decode("latin-1") if raw is not None else None, self.key)
+                check_bearer(raw.decode("latin-1") if raw is not None else None, key)
             except ApiError as error:
                 await error_response(error, self.error_format)(scope, receive, send)
                 return

@@ -18,7 +18,8 @@ from starlette.routing import Route
 
 from mockserver.agentos.events import MODEL_CLASSES
 from mockserver.http.errors import ApiError
-from mockserver.scenarios.model import Delegation, Member, ModelInfo, Step, Team, ToolCall
+from mockserver.http.journaling import space_of
+from mockserver.scenarios.model import Delegation, Member, ModelInfo, ScenarioSet, Step, Team, ToolCall
 
 DB_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "mockserver:sessions"))
 """The one in-memory "database"; agent-ui passes it back as `db_id` on session calls."""
@@ -155,7 +156,12 @@ def os_config(teams: list[Team]) -> dict[str, Any]:
 
 
 def _teams(request: Request) -> list[Team]:
-    return request.app.state.mock.scenarios.listed()
+    """The loaded teams, with those the request's space added (`POST /__mock/scenarios`) in place."""
+    state = request.app.state.mock
+    space = space_of(request)
+    if not space.teams:
+        return state.scenarios.listed()
+    return ScenarioSet(state.teams(space)).listed()
 
 
 async def health(request: Request) -> Response:
@@ -172,7 +178,7 @@ async def list_teams(request: Request) -> Response:
 
 
 async def get_team(request: Request) -> Response:
-    team = request.app.state.mock.scenarios.teams.get(request.path_params["team_id"])
+    team = request.app.state.mock.teams(space_of(request)).get(request.path_params["team_id"])
     if team is None:
         raise ApiError(404, "Team not found")
     return JSONResponse(team_summary(team))

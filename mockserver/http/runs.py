@@ -1,7 +1,8 @@
 """`POST /teams/{team_id}/runs`: the form in, a scenario chosen, its run handed to the pipeline.
 
 Checks run in the real server's order: auth (middleware), then the form (422), then the team
-(404).
+(404); then the mock's own `X-Mock-Scenario` (400 for a name the team does not have). The team
+and its scenario are the request's space's (`control/choice.py`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from starlette.routing import Route
 
 from mockserver.agentos.expand import build_plan
 from mockserver.agentos.media import agno_media, echo, parse_files_metadata, receive, template_files
+from mockserver.control import ControlError
+from mockserver.control.choice import SCENARIO_HEADER, choose_scenario
 from mockserver.http.errors import ApiError
 from mockserver.http.forms import read_form, run_form
+from mockserver.http.journaling import note_form, space_of
 from mockserver.run.delivery import PLAIN
 from mockserver.run.faults import deliver, select_fault
 from mockserver.run.pipeline import RunResponse
 from mockserver.run.plan import RunContext
-from mockserver.scenarios.selection import select_scenario
 from mockserver.scenarios.templates import human_size
 from mockserver.settings import MIN_SPEED
 from mockserver.state import AppState
@@ -63,19 +66,26 @@ async def create_team_run(request: Request) -> Response:
 async def _create_team_run(request: Request) -> Response:
     state: AppState = request.app.state.mock
     settings = state.settings
-    form = run_form(await read_form(request))
+    space = space_of(request)
+    raw = await read_form(request)
+    note_form(request, raw)
+    form = run_form(raw)
     if len(form.message.encode()) > settings.max_message_size:
         raise ApiError(413, f"message is over the {human_size(settings.max_message_size)} limit (--max-message-size)")
     files_metadata = parse_files_metadata(form.extra.get("files_metadata"))
-    team = state.scenarios.teams.get(request.path_params["team_id"])
+    team = state.teams(space).get(request.path_params["team_id"])
     if team is None:
         raise ApiError(404, "Team not found")
-    state.sessions.check_writable(form.session_id, form.user_id)
+    space.sessions.check_writable(form.session_id, form.user_id)
     received = receive(form.files, files_metadata)
     speed = request_speed(request, state.settings.speed)
+    try:
+        scenario = choose_scenario(space, team, form.message, request.headers.get(SCENARIO_HEADER))
+    except ControlError as error:
+        raise ApiError(400, str(error)) from None
     context = RunContext(
         team=team,
-        scenario=select_scenario(team, form.message),
+        scenario=scenario,
         message=form.message,
         session_id=form.session_id or str(uuid.uuid4()),
         run_id=str(uuid.uuid4()),
@@ -95,17 +105,17 @@ async def _create_team_run(request: Request) -> Response:
         detail = f"this run would send {len(plan.frames)} frames, more than {settings.max_frames} (--max-frames)"
         raise ApiError(413, detail)
     delivery = PLAIN
-    fault = select_fault(state, context)
+    fault = select_fault(state, context, space)
     if fault is not None:
         plan, delivery = deliver(fault, plan, speed=speed, error_format=state.settings.error_format)
     encoder = AgentOSEvents() if form.stream else TeamRunOutputJSON()
-    return RunResponse(state, plan, delivery, encoder, stream=form.stream)  # type: ignore[return-value]
+    return RunResponse(state, plan, delivery, encoder, stream=form.stream, space=space)  # type: ignore[return-value]
 
 
 async def cancel_team_run(request: Request) -> Response:
     """200 `{}` for any run of a known team, running, finished or unknown, as AgentOS answers."""
     state: AppState = request.app.state.mock
-    if request.path_params["team_id"] not in state.scenarios.teams:
+    if request.path_params["team_id"] not in state.teams(space_of(request)):
         raise ApiError(404, "Team not found")
     state.live_runs.cancel(request.path_params["run_id"])
     return JSONResponse({})

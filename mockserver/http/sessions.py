@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver.http.errors import ApiError
+from mockserver.http.journaling import space_of
 from mockserver.agentos.sessions import Session, SessionStore
 from mockserver.scenarios.templates import human_size
 
@@ -82,7 +83,7 @@ class _Query:
 
 
 def _store(request: Request) -> SessionStore:
-    return request.app.state.mock.sessions
+    return space_of(request).sessions
 
 
 def _session_or_404(request: Request, detail: str, query: _Query) -> Session:

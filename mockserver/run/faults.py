@@ -2,10 +2,10 @@
 
 Rules are tried before normal scenario selection, in file order and then in the order of each
 file's `faults:` list; the first that covers the team, matches the message and fires wins.
-Flaky counters live in `AppState.fault_counts`, the least recently counted dropped past
-`--max-fault-counters` (a `per: session` rule counts every session id it sees); a
-probabilistic rule's n-th draw for a team comes from a generator seeded with the server seed, the rule and n, so the same seed gives the
-same failures in the same order however other teams' requests interleave.
+Flaky counters live in the request's space (`Space.fault_counts`), the least recently counted
+dropped past `--max-fault-counters` (a `per: session` rule counts every session id it sees); a
+probabilistic rule's n-th draw for a team comes from a generator seeded with the server seed,
+the rule and n, so the same seed gives the same failures in the same order however other teams' requests interleave.
 
 Timing: `latency`, `slow`, a stall's hold and its keep-alive interval are wall-clock times (the
 fault itself, so `--speed 0` does not remove them); `after: 1.5s` is a point in the scenario's
@@ -49,31 +49,37 @@ DEFAULT_HEADERS: dict[int, tuple[tuple[str, str], ...]] = {
     503: (("Retry-After", "30"),),
 }
 
-def select_fault(state: Any, context: RunContext) -> FaultRule | None:
-    """The first rule that covers the team, matches the message and fires this time, if any."""
+
+def select_fault(state: Any, context: RunContext, space: Any = None) -> FaultRule | None:
+    """The first rule that covers the team, matches the message and fires this time, if any.
+
+    Counters are those of `space` (the request's namespace; default: the default one)."""
+    space = space if space is not None else state.space()
     team_id = context.team.id
-    for team in state.scenarios.teams.values():
+    for team in state.teams(space).values():
         for rule in team.faults:
             if not rule.covers(team_id) or (rule.match is not None and not rule.match.search(context.message)):
                 continue
-            if _fires(state, rule, team_id, context.session_id):
+            limit = state.settings.max_fault_counters
+            if _fires(state.settings.seed, space.fault_counts, rule, team_id, context.session_id, limit):
                 return rule
     return None
 
 
-def _fires(state: Any, rule: FaultRule, team_id: str, session_id: str) -> bool:
+def _fires(
+    seed: int, counts: dict[tuple[str, str, str], int], rule: FaultRule, team_id: str, session_id: str, limit: int
+) -> bool:
     if rule.times is None and rule.probability is None:
         return True
     counter = (rule.key, team_id, session_id if rule.per == "session" and rule.times is not None else "")
-    counts = state.fault_counts
     seen = counts.pop(counter, 0)
     counts[counter] = seen + 1  # last in the dict: the least recently counted is first
-    while len(counts) > state.settings.max_fault_counters:
+    while len(counts) > limit:
         del counts[next(iter(counts))]
     if rule.times is not None:
         return seen < rule.times
     assert rule.probability is not None
-    draw = random.Random(f"{state.settings.seed}\x00{rule.key}\x00{team_id}\x00{seen}").random()
+    draw = random.Random(f"{seed}\x00{rule.key}\x00{team_id}\x00{seen}").random()
     return draw < rule.probability
 
 

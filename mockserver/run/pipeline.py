@@ -26,7 +26,11 @@ from mockserver.run.runlog import log_run
 from mockserver.wire.encoder import Encoder
 
 if TYPE_CHECKING:
-    from mockserver.state import AppState
+    from mockserver.state import AppState, Space
+
+RUN_RECORD = "mock.run"
+"""The scope key of the run's `RunRecord`, read by the request journal once the response is over."""
+
 
 @dataclass
 class RunRecord:
@@ -53,8 +57,18 @@ class RunRecord:
 
 
 class RunResponse:
-    def __init__(self, state: AppState, plan: Plan, delivery: Delivery, encoder: Encoder, *, stream: bool) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        plan: Plan,
+        delivery: Delivery,
+        encoder: Encoder,
+        *,
+        stream: bool,
+        space: Space | None = None,
+    ) -> None:
         self.state = state
+        self.space = space if space is not None else state.space()
         self.encoder = encoder
         self.run = RunRecord(plan, delivery, stream)
         self.started = False
@@ -62,6 +76,7 @@ class RunResponse:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         run = self.run
         state = self.state
+        scope[RUN_RECORD] = run
         control = state.live_runs.register(run.plan.context.run_id)
         player = Player(run.plan, run.delivery, control)
         try:
@@ -176,11 +191,11 @@ class RunResponse:
         run = self.run
         log_run(run)
         if run.ending in STORED_AS_FRAMES_SAY:
-            self.state.sessions.record(run.plan, run.facts, run.sent, stream=run.stream)
+            self.space.sessions.record(run.plan, run.facts, run.sent, stream=run.stream)
         elif run.ending in CLIENT_LEFT:
             closing = client_left_frames(run.plan, run.facts, run.elapsed)
             frames = [*run.sent, *closing]
-            self.state.sessions.record(run.plan, fold(frames), frames, stream=run.stream)
+            self.space.sessions.record(run.plan, fold(frames), frames, stream=run.stream)
 
 
 STORED_AS_FRAMES_SAY = frozenset({"completed", "error", "cancelled"})

@@ -12,13 +12,14 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 
 from mockserver.scenarios.loader import ScenarioError, load_directories
-from mockserver.state import AppState
+from mockserver.state import AppState, ReloadResult
 
 logger = logging.getLogger("mockserver.reload")
 
@@ -75,16 +76,19 @@ async def reload_once(state: AppState) -> bool:
     try:
         scenarios = await in_daemon_thread(lambda: load_directories(directories))
     except ScenarioError as error:
+        state.last_reload = ReloadResult(datetime.now(timezone.utc), False, tuple(str(p) for p in error.problems))
         logger.error(
             "reload failed: %d problem(s) in %s; still serving the last good scenarios", len(error.problems), shown
         )
         for problem in error.problems:
             logger.error("  %s", problem)
         return False
-    except Exception:
+    except Exception as error:
+        state.last_reload = ReloadResult(datetime.now(timezone.utc), False, (f"{shown}:0: {error}",))
         logger.exception("reload failed in %s; still serving the last good scenarios", shown)
         return False
     state.scenarios = scenarios
+    state.last_reload = ReloadResult(datetime.now(timezone.utc), True)
     logger.info("reloaded %s: %d team(s): %s", shown, len(scenarios.teams), ", ".join(scenarios.teams))
     return True
 
