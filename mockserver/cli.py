@@ -327,6 +327,30 @@ def build_parser() -> argparse.ArgumentParser:
         "bytes of each file echoed back as content in stream=false answers",
         expects="a size such as 1MB, 64KB or bytes",
     )
+    _option(
+        serve,
+        "--agui-default",
+        str,
+        None,
+        "team POST /agui runs when forwardedProps names none (default: the only team, if there is one)",
+        expects="a team id",
+    )
+    _option(
+        serve,
+        "--chat-default",
+        str,
+        None,
+        "team POST /api/chat runs without ?team= (default: the only team, if there is one)",
+        expects="a team id",
+    )
+    _option(
+        serve,
+        "--max-json-size",
+        _size,
+        "10MB",
+        "largest JSON request body (AG-UI, AI SDK chat); a bigger one gets 413",
+        expects="a size such as 10MB, 512KB or bytes",
+    )
 
     record = commands.add_parser(
         "record",
@@ -445,6 +469,9 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         reload_interval=args.reload_interval,
         log_format=args.log_format,
         access_log=args.access_log,
+        agui_default=args.agui_default or None,
+        chat_default=args.chat_default or None,
+        max_json_size=args.max_json_size,
         journal_size=args.journal_size,
         max_namespaces=args.max_namespaces,
         control_key=args.control_key or None,
@@ -485,6 +512,9 @@ def serve(settings: Settings) -> int:
     for team in scenarios.listed():
         names = ", ".join(s.name for s in team.scenarios)
         logger.info(f"  POST {url}/teams/{team.id}/runs  ({team.name}: {names})")
+    for agent in scenarios.listed_agents():
+        names = ", ".join(s.name for s in agent.scenarios)
+        logger.info(f"  POST {url}/agents/{agent.id}/runs  ({agent.name}: {names})")
     server.run(app, settings)
     return 0
 
@@ -493,8 +523,9 @@ def validate(directories: Sequence[Path]) -> int:
     scenarios = load_or_report(directories)
     if scenarios is None:
         return 1
-    total = sum(len(t.scenarios) for t in scenarios.teams.values())
-    print(f"{_shown(directories)}: {len(scenarios.teams)} teams, {total} scenarios, no problems")
+    total = sum(len(t.scenarios) for t in scenarios.runnable().values())
+    agents = f"{len(scenarios.agents)} agents, " if scenarios.agents else ""
+    print(f"{_shown(directories)}: {len(scenarios.teams)} teams, {agents}{total} scenarios, no problems")
     return 0
 
 

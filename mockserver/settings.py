@@ -38,6 +38,12 @@ class Settings:
     reload_interval: float = 0.5
     log_format: LogFormat = "text"
     access_log: bool = True
+    agui_default: str | None = None
+    """The team `POST /agui` runs when the request names none (None: the only team, if there is one)."""
+    chat_default: str | None = None
+    """The team `POST /api/chat` runs when the request names none (None: the only team, if there is one)."""
+    max_json_size: int = 10 * 1024**2
+    """Largest JSON request body (AG-UI's RunAgentInput, the AI SDK's chat request); bigger gets 413."""
     journal_size: int = 1000
     max_namespaces: int = 100
     control_key: str | None = None  # None: the control routes take `security_key`, if any

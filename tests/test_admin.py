@@ -24,8 +24,9 @@ def test_health_has_the_captured_shape(client: httpx.Client) -> None:
     assert body["status"] == "ok" and body["instantiated_at"].endswith("Z")
 
 
-def test_agents_is_empty_as_members_belong_to_teams(client: httpx.Client) -> None:
-    assert client.get("/agents").json() == capture_json("j4_agents") == []
+def test_agents_lists_only_the_agent_files_as_members_belong_to_teams(client: httpx.Client) -> None:
+    assert capture_json("j4_agents") == []  # a real AgentOS whose agents are all team members
+    assert [a["id"] for a in client.get("/agents").json()] == ["assistant"]  # scenarios/assistant-agent.yaml
     assert client.get("/agents/researcher").status_code == 404
 
 
@@ -33,7 +34,7 @@ def test_teams_lists_every_scenario_team_in_the_captured_key_order(client: httpx
     teams = client.get("/teams").json()
     ids = {t["id"] for t in teams}
     assert {"quick-team", "research-team", "topic-team", "error-500", "error-flaky"} <= ids
-    assert ids == {p.stem for p in SHIPPED.glob("*.yaml")}
+    assert ids == {p.stem for p in SHIPPED.glob("*.yaml")} - {"assistant-agent"}
     captured = capture_json("j2_teams")[0]
     research = next(t for t in teams if t["id"] == "research-team")
     assert list(research) == list(captured)
@@ -73,7 +74,8 @@ def test_config_has_the_captured_keys_and_lists_the_teams(client: httpx.Client) 
     captured = capture_json("j5_config")
     assert list(body) == list(captured)
     assert body["os_database"] == DB_ID and body["databases"] == [DB_ID]
-    assert [list(t) for t in body["teams"]] == [list(captured["teams"][0])] * len(list(SHIPPED.glob("*.yaml")))
+    teams = len(list(SHIPPED.glob("*.yaml"))) - 1  # assistant-agent.yaml is an agent
+    assert [list(t) for t in body["teams"]] == [list(captured["teams"][0])] * teams
     assert {m["provider"] for m in body["available_models"]} == {"OpenAI", "Anthropic"}
     assert body["agents"] == [] and body["session"]["dbs"][0]["tables"] == ["agno_sessions"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from mockserver.agentos.expand import chat_message
 from mockserver.agentos.fold import MemberRun, RunFold, member_responses
-from mockserver.agentos.frames import member_envelope, team_envelope
+from mockserver.agentos.frames import member_envelope, run_envelope, run_event
 from mockserver.run.plan import Frame, Plan
 
 
@@ -52,16 +52,17 @@ def _closing(plan: Plan, facts: RunFold, elapsed: float, reason: str, *, close_m
         if planned is not None:
             responses.append(_cancelled_response(planned, content, member))
 
-    envelope = team_envelope(context)
+    envelope = run_envelope(context)
     content = "".join(facts.team_text) + "".join(member.output if member is not None else []) or reason
-    frames.append(_frame(elapsed, "TeamRunCancelled", created_at, envelope, content=content, reason=reason))
+    cancelled = run_event(context, "RunCancelled")
+    frames.append(_frame(elapsed, cancelled, created_at, envelope, content=content, reason=reason))
     completed: dict[str, Any] = {"content": content, "content_type": "str", "session_state": {}}
     if responses:
         completed["member_responses"] = responses
     first = facts.first_content_at
     metrics = {"time_to_first_token": round(first, 6)} if first is not None else {}
     completed["metrics"] = {**metrics, "duration": round(elapsed, 6)}
-    frames.append(_frame(elapsed, "TeamRunCompleted", created_at, envelope, **completed))
+    frames.append(_frame(elapsed, run_event(context, "RunCompleted"), created_at, envelope, **completed))
     return frames
 
 

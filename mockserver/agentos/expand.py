@@ -34,7 +34,8 @@ from mockserver.scenarios.model import (
 
 # The mock's own key on TeamRunStarted (and last in the stream=false JSON) listing the uploads.
 UPLOADS_KEY = "mock_uploads"
-TERMINAL_EVENTS = frozenset({"TeamRunCompleted", "TeamRunError"})
+TERMINAL_EVENTS = frozenset({"TeamRunCompleted", "TeamRunError", "RunCompleted", "RunError"})
+"""Events that end a run: the team's, or a stand-alone agent's own (never a member's, which has a parent)."""
 _WORDS = re.compile(r"\S+\s*|\s+")
 _TOKENS = re.compile(r"\s*\S{1,5}|\s+")
 _SPACE = re.compile(r"\s+")
@@ -121,6 +122,11 @@ class _Planner:
         }
         self.reasoning_steps: list[dict[str, Any]] = []
         self.replayed_runs: dict[str, _MemberRun] = {}
+        self.agent = self.team.kind == "agent"
+
+    def named(self, base: str, member: _MemberRun | None) -> str:
+        """The event's name: a member's or an agent's (`RunContent`), or the team's (`TeamRunContent`)."""
+        return base if member is not None or self.agent else f"Team{base}"
 
     # -- time -------------------------------------------------------------------------------
 
@@ -158,7 +164,9 @@ class _Planner:
         if member is not None:
             envelope.update(agent_id=member.member.id, agent_name=member.member.name, run_id=member.run_id, parent_run_id=self.context.run_id)
             model = member.member.model or model
-        data = {key: envelope[key] for key in (MEMBER_ENVELOPE if spec.member else TEAM_ENVELOPE)}
+        elif self.agent:  # a stand-alone agent's own run: the member envelope without a parent
+            envelope.update(agent_id=self.team.id, agent_name=self.team.name)
+        data = {key: envelope[key] for key in (MEMBER_ENVELOPE if spec.member else TEAM_ENVELOPE) if key in envelope}
         given = {**dict(spec.defaults), "model": model.id, "model_provider": model.provider, **fields}
         for key in spec.fields:
             if key in given:
@@ -178,13 +186,15 @@ class _Planner:
 
     def run(self) -> Plan:
         steps = self.scenario.steps
-        if not (isinstance(steps[0], RawEvent) and steps[0].event == "TeamRunStarted"):
-            self.emit("TeamRunStarted", {})
+        started_event = self.named("RunStarted", None)
+        if not (isinstance(steps[0], RawEvent) and steps[0].event == started_event):
+            self.emit(started_event, {})
         self.steps(steps, None)
-        if not (self.frames and self.frames[-1].event in TERMINAL_EVENTS):
-            self.complete(RawEvent("TeamRunCompleted", {}), None)
+        last = self.frames[-1] if self.frames else None
+        if not (last is not None and last.event in TERMINAL_EVENTS and "parent_run_id" not in last.data):
+            self.complete(RawEvent(self.named("RunCompleted", None), {}), None)
         if self.context.uploads:
-            started = next((f for f in self.frames if f.event == "TeamRunStarted"), None)
+            started = next((f for f in self.frames if f.event == started_event), None)
             if started is not None:
                 started.data[UPLOADS_KEY] = list(self.context.uploads)
         return Plan(self.context, tuple(self.frames), tuple(self.member_responses))
@@ -198,8 +208,8 @@ class _Planner:
                 self.text(step, member)
             elif isinstance(step, (ToolCall, Delegation)):
                 if self.scenario.model_requests and not isinstance(previous, (ToolCall, Delegation)):
-                    self.emit(_named("ModelRequestStarted", member), {}, member, step.delay)
-                    self.emit(_named("ModelRequestCompleted", member), self.usage(1), member)
+                    self.emit(self.named("ModelRequestStarted", member), {}, member, step.delay)
+                    self.emit(self.named("ModelRequestCompleted", member), self.usage(1), member)
                 if isinstance(step, ToolCall):
                     self.tool(step, member)
                 else:
@@ -210,32 +220,37 @@ class _Planner:
 
     def raw(self, step: RawEvent, member: _MemberRun | None) -> None:
         fields = self.render(step.fields)
-        if step.event == "TeamRunCompleted":
+        if step.event == self.named("RunCompleted", None) and member is None and step.member is None:
             self.complete(step, member)
             return
-        if step.event == "TeamRunCancelled":
+        if step.event == self.named("RunCancelled", None) and step.member is None:
             fields.setdefault("content", "".join(self.fold.team_text))
             fields.setdefault("reason", f"Run {self.context.run_id} was cancelled")
         if step.member is not None and member is None:
             member = self.replayed_member_run(step.member, step.event == "RunStarted")
-        self.emit(step.event, fields, None if step.event == "TeamRunError" else member, step.delay)
+        self.emit(step.event, fields, None if step.event == self.named("RunError", None) else member, step.delay)
 
     def complete(self, step: RawEvent, member: _MemberRun | None) -> None:
         self.wait(step.delay)
         fields = self.render(step.fields)
         fields.setdefault("content", "".join(self.fold.team_text))
         fields.setdefault("content_type", "str")
+        if self.agent:
+            fields.setdefault("session_state", {})
         if self.reasoning_steps:
             fields.setdefault("reasoning_steps", self.reasoning_steps)
         if self.member_responses:
             fields.setdefault("member_responses", self.member_responses)
         fields.setdefault("metrics", self.metrics())
-        self.emit("TeamRunCompleted", fields, None, 0.0)
+        self.emit(self.named("RunCompleted", None), fields, None, 0.0)
 
     def metrics(self) -> dict[str, Any]:
         duration = max(self.cursor, 1e-6)
         first = self.fold.first_content_at if self.fold.first_content_at is not None else duration
-        return {"time_to_first_token": round(first, 6), "duration": round(duration, 6)}
+        metrics: dict[str, Any] = {"time_to_first_token": round(first, 6), "duration": round(duration, 6)}
+        if self.agent:  # as an agent's RunCompleted reports them (g2/g3 agent captures)
+            metrics["details"] = {"model": [{"id": self.team.model.id, "provider": self.team.model.provider}]}
+        return metrics
 
     def text(self, step: Text, member: _MemberRun | None) -> None:
         pace = step.pace or self.scenario.pace
@@ -243,11 +258,11 @@ class _Planner:
             deltas = split_text(self.render(step.text), pace, self.max_deltas)
         else:
             deltas = [self.render(chunk) for chunk in step.text]
-        content_event = "RunContent" if member is not None else "TeamRunContent"
+        content_event = self.named("RunContent", member)
         delay = step.delay
         requested_at = self.cursor
         if self.scenario.model_requests:
-            self.emit(_named("ModelRequestStarted", member), {}, member, delay)
+            self.emit(self.named("ModelRequestStarted", member), {}, member, delay)
             requested_at = self.cursor
             delay = None
         first_at = None
@@ -258,8 +273,8 @@ class _Planner:
         if self.scenario.model_requests:
             usage = self.usage(len(deltas))
             usage["time_to_first_token"] = round((first_at or self.cursor) - requested_at, 6)
-            self.emit(_named("ModelRequestCompleted", member), usage, member)
-            self.emit(_named("RunContentCompleted", member), {}, member)
+            self.emit(self.named("ModelRequestCompleted", member), usage, member)
+            self.emit(self.named("RunContentCompleted", member), {}, member)
 
     def usage(self, output_tokens: int) -> dict[str, Any]:
         """Token counts of one model request; a rough estimate, as no model counted them."""
@@ -274,7 +289,7 @@ class _Planner:
         }
 
     def tool(self, step: ToolCall, member: _MemberRun | None) -> None:
-        name = _named("ToolCallStarted", member)
+        name = self.named("ToolCallStarted", member)
         args = self.render(step.args)
         result = self.render(step.result)
         tool = self.tool_object(step.name, args)
@@ -283,7 +298,8 @@ class _Planner:
         self.wait(step.duration or None)
         end = self.wall()
         finished = self.finish_tool(tool, result, step.error, start, end)
-        self.emit_tool_completed(_named("ToolCallCompleted", member), finished, step.name, args, end - start, member)
+        completed = self.named("ToolCallCompleted", member)
+        self.emit_tool_completed(completed, finished, step.name, args, end - start, member)
 
     def emit_tool_completed(self, name: str, tool: dict[str, Any], tool_name: str, args: dict[str, Any], duration: float, member: _MemberRun | None) -> None:
         self.emit(name, {"content": tool_summary(tool_name, args, duration), "tool": tool}, member, 0.0)
@@ -385,16 +401,16 @@ class _Planner:
         ]
         if member is None:
             self.reasoning_steps.extend(steps)
-        self.emit(_named("ReasoningStarted", member), {}, member, step.delay)
+        self.emit(self.named("ReasoningStarted", member), {}, member, step.delay)
         for index, reasoning_step in enumerate(steps):
             shown = steps[: index + 1]
-            self.emit(_named("ReasoningStep", member), {
+            self.emit(self.named("ReasoningStep", member), {
                 "content": reasoning_step,
                 "content_type": "ReasoningStep",
                 "reasoning_content": "\n".join(f"## {s['title']}\n{s.get('reasoning', '')}\n" for s in shown),
                 "extra_data": {"reasoning_steps": shown},
             }, member)
-        self.emit(_named("ReasoningCompleted", member), {
+        self.emit(self.named("ReasoningCompleted", member), {
             "content": {"reasoning_steps": steps},
             "content_type": "ReasoningSteps",
             "extra_data": {"reasoning_steps": steps},

@@ -52,10 +52,13 @@ class RunFold:
         self.frames += 1
         self.last_at = frame.at
         data = frame.data
-        event = frame.event
-        if "agent_id" in data:
+        # A member's events carry its parent's run id; a team's, or a stand-alone agent's own
+        # (`RunContent` without the Team prefix), do not.
+        if "parent_run_id" in data:
             self._member(frame)
-        elif event == "TeamRunContent":
+            return
+        event = frame.event if frame.event.startswith("Team") else f"Team{frame.event}"
+        if event == "TeamRunContent":
             if isinstance(data.get("content"), str):
                 self.team_text.append(data["content"])
                 if self.first_content_at is None:

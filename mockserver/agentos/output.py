@@ -13,6 +13,8 @@ from mockserver.run.plan import Plan
 
 def system_prompt(plan: Plan) -> str:
     team = plan.context.team
+    if team.kind == "agent":  # an agent's system message is its description (g4 agent capture)
+        return team.description or team.name
     roster = "\n".join(f'<member id="{m.id}" name="{m.name}">\n  Role: {m.role}\n</member>' for m in team.members)
     parts = [f"<description>\n{team.description}\n</description>"] if team.description else []
     if roster:
@@ -72,6 +74,43 @@ def team_run_output(plan: Plan, facts: RunFold) -> dict[str, Any]:
         member_responses=member_responses(plan, facts),
     )
     if status != "ERROR":
+        body["tools"] = facts.tools
+    body["input"] = {"input_content": context.message, **context.media}
+    if context.uploads:
+        body[UPLOADS_KEY] = list(context.uploads)
+    return body
+
+
+def run_output(plan: Plan, facts: RunFold) -> dict[str, Any]:
+    """The stream=false body: a team's TeamRunOutput or a stand-alone agent's RunOutput."""
+    return agent_run_output(plan, facts) if plan.context.team.kind == "agent" else team_run_output(plan, facts)
+
+
+def agent_run_output(plan: Plan, facts: RunFold) -> dict[str, Any]:
+    """An agent's RunOutput, keys in the order of the `g4`/`g5` agent captures."""
+    context = plan.context
+    agent = context.team
+    created_at = int(context.started_at)
+    body: dict[str, Any] = {
+        "run_id": context.run_id,
+        "agent_id": agent.id,
+        "agent_name": agent.name,
+        "session_id": context.session_id,
+    }
+    if context.user_id is not None:
+        body["user_id"] = context.user_id
+    body.update(
+        content=facts.content,
+        content_type="str",
+        model=agent.model.id,
+        model_provider=agent.model.provider,
+        session_state={},
+        created_at=created_at,
+        status=facts.status,
+        metrics={k: v for k, v in facts.metrics.items() if k != "details"},
+        messages=conversation(plan, facts, created_at),
+    )
+    if facts.status != "ERROR" and facts.tools:
         body["tools"] = facts.tools
     body["input"] = {"input_content": context.message, **context.media}
     if context.uploads:

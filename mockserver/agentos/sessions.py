@@ -50,6 +50,8 @@ class Session:
     session_state: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] | None = None
     renamed: bool = False
+    kind: str = "team"
+    """`team`, or `agent` for a stand-alone agent's session (`team_id` then holds the agent's id)."""
     sizes: list[int] = field(default_factory=list)
     """The JSON size of each entry of `runs`."""
 
@@ -67,6 +69,9 @@ class Session:
         return dropped
 
     def team_runs(self) -> list[dict[str, Any]]:
+        """The session's own runs (not its members'): what its chat history is made of."""
+        if self.kind == "agent":
+            return [r for r in self.runs if not r.get("parent_run_id")]
         return [r for r in self.runs if "team_id" in r]
 
     def summary(self) -> dict[str, Any]:
@@ -77,17 +82,20 @@ class Session:
             "session_state": self.session_state,
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
-            "session_type": "team",
+            "session_type": self.kind,
         }
         if self.user_id is not None:
             body["user_id"] = self.user_id
-        body.update(team_id=self.team_id, metrics=self.metrics())
+        body[f"{self.kind}_id"] = self.team_id
+        body["metrics"] = self.metrics()
         if self.metadata:
             body["metadata"] = self.metadata
         return body
 
     def detail(self) -> dict[str, Any]:
         """`GET /sessions/{id}`: the session with the chat history of its team runs."""
+        if self.kind == "agent":
+            return self._agent_detail()
         body: dict[str, Any] = {"session_id": self.session_id, "session_name": self.name}
         if self.user_id is not None:
             body["user_id"] = self.user_id
@@ -101,6 +109,26 @@ class Session:
             body["metadata"] = self.metadata
         history = [m for run in self.team_runs() for m in run.get("messages", []) if m.get("role") != "system"]
         body.update(chat_history=history, created_at=iso(self.created_at), updated_at=iso(self.updated_at))
+        return body
+
+    def _agent_detail(self) -> dict[str, Any]:
+        """An agent session, keys in the order of the `g8_agent_session` capture."""
+        body: dict[str, Any] = {"agent_session_id": self.session_id, "session_id": self.session_id}
+        body["session_name"] = self.name
+        if self.user_id is not None:
+            body["user_id"] = self.user_id
+        model = {"provider": self.model["provider"], "name": self.model["name"], "id": self.model["id"]}
+        body.update(
+            session_state=self.session_state,
+            agent_id=self.team_id,
+            agent_data={"name": self.team_name, "agent_id": self.team_id, "model": model},
+        )
+        if self.metadata:
+            body["metadata"] = self.metadata
+        shown = [m for run in self.team_runs() for m in run.get("messages", [])]
+        history = [m for m in shown if m.get("role") not in ("system", "tool")]
+        body.update(metrics=self.metrics(), chat_history=history)
+        body.update(created_at=iso(self.created_at), updated_at=iso(self.updated_at))
         return body
 
     def metrics(self) -> dict[str, Any]:
@@ -137,10 +165,13 @@ class SessionStore:
             return None
         return session
 
-    def find(self, *, team_id: str | None = None, user_id: str | None = None, name: str | None = None) -> list[Session]:
+    def find(
+        self, *, team_id: str | None = None, user_id: str | None = None, name: str | None = None, kind: str = "team"
+    ) -> list[Session]:
         return [
             s for s in self._sessions.values()
-            if (team_id is None or s.team_id == team_id)
+            if s.kind == kind
+            and (team_id is None or s.team_id == team_id)
             and (user_id is None or s.user_id == user_id)
             and (name is None or name.lower() in s.name.lower())
         ]
@@ -168,6 +199,7 @@ class SessionStore:
                 name=context.message,
                 created_at=context.started_at,
                 updated_at=now,
+                kind=context.team.kind,
             )
             self._sessions[context.session_id] = session
         else:
@@ -209,8 +241,11 @@ def weight(value: Any) -> int:
 def run_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str) -> list[dict[str, Any]]:
     """The member runs that got under way, then the team run, as `GET /sessions/{id}/runs` lists them.
 
-    Only streamed runs keep their `events`, as in the `j7` capture.
+    Only streamed runs keep their `events`, as in the `j7` capture. A stand-alone agent's run
+    is one record, as a member run's is (`g8_agent_session_runs`).
     """
+    if plan.context.team.kind == "agent":
+        return [_agent_record(plan, facts, frames, stream, status)]
     return [*_member_records(plan, facts, frames, stream), _team_record(plan, facts, frames, stream, status)]
 
 
@@ -298,5 +333,48 @@ def _member_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream:
     return records
 
 
+def _agent_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str) -> dict[str, Any]:
+    context = plan.context
+    created_at = int(context.started_at)
+    messages = conversation(plan, facts, created_at)
+    if status == "ERROR":
+        messages = messages[:2]
+    elif status != "COMPLETED":
+        content = facts.content if isinstance(facts.content, str) else ""
+        messages = [*messages[:2], chat_message("assistant", content, created_at)]
+    last = frames[-1].data if frames else {}
+    record: dict[str, Any] = {
+        "run_id": context.run_id,
+        "parent_run_id": "",
+        "agent_id": context.team.id,
+        "user_id": context.user_id or "",
+        "status": status,
+        "run_input": context.message,
+        "content": facts.content,
+        "run_response_format": "text",
+        "reasoning_content": "",
+        "reasoning_steps": facts.reasoning_steps,
+        "metrics": last.get("metrics") if isinstance(last.get("metrics"), dict) else {},
+        "messages": messages,
+    }
+    if facts.tools:
+        record["tools"] = facts.tools
+    events = [f.data for f in frames if f.event not in STORED_SKIPS]
+    if events and stream:
+        record["events"] = events
+    record.update(
+        created_at=iso(context.started_at),
+        references=[],
+        reasoning_messages=[],
+        session_state={},
+        images=[],
+        videos=[],
+        audio=[],
+        files=[],
+        input_media={"images": [], "videos": [], "audios": [], "files": []},
+    )
+    return record
+
+
 def _is_member(frame: Frame) -> bool:
-    return "agent_id" in frame.data
+    return "parent_run_id" in frame.data

@@ -196,7 +196,7 @@ async def status(request: Request) -> Response:
     last = state.last_reload
     body = {
         "scenarios": list(scenarios.directories) or [str(folder) for folder in state.settings.scenarios],
-        "files": sorted({team.source for team in scenarios.teams.values() if team.source}),
+        "files": sorted({team.source for team in scenarios.runnable().values() if team.source}),
         "teams": [
             {"id": t.id, "file": t.source, "scenarios": [s.name for s in t.scenarios], "faults": len(t.faults)}
             for t in scenarios.listed()

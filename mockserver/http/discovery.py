@@ -2,8 +2,8 @@
 
 Bodies take the shapes of AgentOS 3.1.10 (`j1`…`j5` captures), built from the scenario files:
 each file's team with its members, and the tools its scenarios call listed as the team's or
-the member's tools. The mock has no stand-alone agents, so `/agents` is `[]` as on a real
-AgentOS whose members belong to teams.
+the member's tools. `/agents` lists the files with an `agent:` section (stand-alone agents,
+`g1` agent captures); members belong to their teams, as on AgentOS.
 """
 
 from __future__ import annotations
@@ -108,6 +108,22 @@ def team_summary(team: Team) -> dict[str, Any]:
     return body
 
 
+def agent_summary(agent: Team) -> dict[str, Any]:
+    """One entry of `GET /agents`, keys in the order of the `g1_agents` capture."""
+    body: dict[str, Any] = {"id": agent.id, "name": agent.name, "db_id": DB_ID, "filesystem": False}
+    if agent.description:
+        body["description"] = agent.description
+    body.update(is_factory=False, model=model_summary(agent.model))
+    tools = scenario_tools(agent, None)
+    if tools:
+        body["tools"] = {"tools": tools}
+    body.update(sessions={"session_table": "agno_sessions"}, reasoning={"reasoning": False})
+    if agent.description:
+        body["system_message"] = {"description": agent.description}
+    body.update(is_component=False, sandboxed=False)
+    return body
+
+
 def _database(tables: list[str] | None) -> dict[str, Any]:
     db: dict[str, Any] = {"db_id": DB_ID, "domain_config": {"display_name": DB_ID}}
     if tables is not None:
@@ -185,11 +201,14 @@ async def get_team(request: Request) -> Response:
 
 
 async def list_agents(request: Request) -> Response:
-    return JSONResponse([])
+    return JSONResponse([agent_summary(a) for a in request.app.state.mock.scenarios.listed_agents()])
 
 
 async def get_agent(request: Request) -> Response:
-    raise ApiError(404, "Agent not found")
+    agent = request.app.state.mock.scenarios.agents.get(request.path_params["agent_id"])
+    if agent is None:
+        raise ApiError(404, "Agent not found")
+    return JSONResponse(agent_summary(agent))
 
 
 routes = [

@@ -17,19 +17,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver.agentos.expand import build_plan
-from mockserver.agentos.media import agno_media, echo, parse_files_metadata, receive, template_files
+from mockserver.agentos.media import Received, agno_media, echo, parse_files_metadata, receive, template_files
 from mockserver.control import ControlError
 from mockserver.control.choice import SCENARIO_HEADER, choose_scenario
 from mockserver.http.errors import ApiError
 from mockserver.http.forms import read_form, run_form
-from mockserver.http.journaling import note_form, space_of
+from mockserver.http.journaling import note_form, noted, space_of
 from mockserver.run.delivery import PLAIN
 from mockserver.run.faults import deliver, select_fault
 from mockserver.run.pipeline import RunResponse
 from mockserver.run.plan import RunContext
+from mockserver.scenarios.model import Team
 from mockserver.scenarios.templates import human_size
-from mockserver.settings import MIN_SPEED
+from mockserver.settings import MIN_SPEED, Settings
 from mockserver.state import AppState
+from mockserver.wire.encoder import Encoder
 from mockserver.wire.run_output import TeamRunOutputJSON
 from mockserver.wire.sse import AgentOSEvents
 
@@ -63,9 +65,22 @@ async def create_team_run(request: Request) -> Response:
         await request.close()
 
 
-async def _create_team_run(request: Request) -> Response:
+def runnable(request: Request) -> Team:
+    """The team (in the request's space) or the agent the path names, or AgentOS's 404."""
     state: AppState = request.app.state.mock
-    settings = state.settings
+    if "agent_id" in request.path_params:
+        agent = state.scenarios.agents.get(request.path_params["agent_id"])
+        if agent is None:
+            raise ApiError(404, "Agent not found")
+        return agent
+    team = state.teams(space_of(request)).get(request.path_params["team_id"])
+    if team is None:
+        raise ApiError(404, "Team not found")
+    return team
+
+
+async def _create_team_run(request: Request) -> Response:
+    settings: Settings = request.app.state.mock.settings
     space = space_of(request)
     raw = await read_form(request)
     note_form(request, raw)
@@ -73,29 +88,65 @@ async def _create_team_run(request: Request) -> Response:
     if len(form.message.encode()) > settings.max_message_size:
         raise ApiError(413, f"message is over the {human_size(settings.max_message_size)} limit (--max-message-size)")
     files_metadata = parse_files_metadata(form.extra.get("files_metadata"))
-    team = state.teams(space).get(request.path_params["team_id"])
-    if team is None:
-        raise ApiError(404, "Team not found")
+    team = runnable(request)
     space.sessions.check_writable(form.session_id, form.user_id)
     received = receive(form.files, files_metadata)
+    encoder = AgentOSEvents() if form.stream else TeamRunOutputJSON()
+    return await start_run(
+        request,
+        team,
+        form.message,
+        encoder,
+        session_id=form.session_id,
+        user_id=form.user_id,
+        stream=form.stream,
+        received=received,
+    )
+
+
+async def start_run(
+    request: Request,
+    team: Team,
+    message: str,
+    encoder: Encoder,
+    *,
+    session_id: str | None,
+    run_id: str | None = None,
+    user_id: str | None = None,
+    stream: bool = True,
+    received: Received | None = None,
+) -> Response:
+    """A run of `team` for `message`, chosen, planned, faulted and handed to the pipeline.
+
+    Every surface (the AgentOS form, AG-UI, the AI SDK chat; teams and agents) comes through
+    here with its own encoder, so the scenario, its timing, its faults, its session and its
+    journal entry are the same whoever asks.
+    """
+    state: AppState = request.app.state.mock
+    settings = state.settings
+    space = space_of(request)
+    facts = noted(request)
+    if facts is not None and facts.fields is None:  # a JSON request: journal what it asked
+        facts.fields = {"message": message, **({"session_id": session_id} if session_id else {})}
+    received = received or Received()
     speed = request_speed(request, state.settings.speed)
     try:
-        scenario = choose_scenario(space, team, form.message, request.headers.get(SCENARIO_HEADER))
+        scenario = choose_scenario(space, team, message, request.headers.get(SCENARIO_HEADER))
     except ControlError as error:
         raise ApiError(400, str(error)) from None
     context = RunContext(
         team=team,
         scenario=scenario,
-        message=form.message,
-        session_id=form.session_id or str(uuid.uuid4()),
-        run_id=str(uuid.uuid4()),
-        user_id=form.user_id,
+        message=message,
+        session_id=session_id or str(uuid.uuid4()),
+        run_id=run_id or str(uuid.uuid4()),
+        user_id=user_id,
         files=template_files(received),
         media=agno_media(received),
         uploads=tuple(echo(received)),
     )
     plan_run = functools.partial(build_plan, context, speed=speed, seed=settings.seed, max_deltas=settings.max_deltas)
-    if len(form.message) <= LONG_MESSAGE:
+    if len(message) <= LONG_MESSAGE:
         plan = plan_run(faker=state.faker)
     else:
         # Tens of ms of planning: off the loop, so /health and other streams do not wait. Its own
@@ -108,15 +159,21 @@ async def _create_team_run(request: Request) -> Response:
     fault = select_fault(state, context, space)
     if fault is not None:
         plan, delivery = deliver(fault, plan, speed=speed, error_format=state.settings.error_format)
-    encoder = AgentOSEvents() if form.stream else TeamRunOutputJSON()
-    return RunResponse(state, plan, delivery, encoder, stream=form.stream, space=space)  # type: ignore[return-value]
+    return RunResponse(state, plan, delivery, encoder, stream=stream, space=space)  # type: ignore[return-value]
+
+
+async def create_agent_run(request: Request) -> Response:
+    """`POST /agents/{agent_id}/runs`: the same form, a stand-alone agent's run."""
+    try:
+        return await _create_team_run(request)
+    finally:
+        await request.close()
 
 
 async def cancel_team_run(request: Request) -> Response:
-    """200 `{}` for any run of a known team, running, finished or unknown, as AgentOS answers."""
+    """200 `{}` for any run of a known team or agent, running, finished or unknown, as AgentOS answers."""
     state: AppState = request.app.state.mock
-    if request.path_params["team_id"] not in state.teams(space_of(request)):
-        raise ApiError(404, "Team not found")
+    runnable(request)
     state.live_runs.cancel(request.path_params["run_id"])
     return JSONResponse({})
 
@@ -125,4 +182,7 @@ routes = [
     Route("/teams/{team_id}/runs", create_team_run, methods=["POST"]),
     Route("/teams/{team_id}/runs/", create_team_run, methods=["POST"]),
     Route("/teams/{team_id}/runs/{run_id}/cancel", cancel_team_run, methods=["POST"]),
+    Route("/agents/{agent_id}/runs", create_agent_run, methods=["POST"]),
+    Route("/agents/{agent_id}/runs/", create_agent_run, methods=["POST"]),
+    Route("/agents/{agent_id}/runs/{run_id}/cancel", cancel_team_run, methods=["POST"]),
 ]

@@ -91,7 +91,7 @@ def _session_or_404(request: Request, detail: str, query: _Query) -> Session:
     user_id = query.text("user_id")
     query.check()
     session = _store(request).get(request.path_params["session_id"], user_id)
-    if session is None or session_type not in (None, "team"):
+    if session is None or session_type not in (None, session.kind):
         raise ApiError(404, detail)
     return session
 
@@ -151,8 +151,13 @@ async def list_sessions(request: Request) -> Response:
     query.check()
     started = time.perf_counter()
     sessions = []
-    if session_type in (None, "team"):
-        sessions = _store(request).find(team_id=query.text("component_id"), user_id=query.text("user_id"), name=query.text("session_name"))
+    if session_type in (None, "team", "agent"):
+        sessions = _store(request).find(
+            team_id=query.text("component_id"),
+            user_id=query.text("user_id"),
+            name=query.text("session_name"),
+            kind=session_type or "team",
+        )
     key = SORT_KEYS.get(query.text("sort_by") or "created_at", SORT_KEYS["created_at"])
     sessions.sort(key=key, reverse=sort_order == "desc")
     shown = sessions[(page - 1) * limit: page * limit]

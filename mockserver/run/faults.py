@@ -23,7 +23,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from mockserver.agentos.frames import team_frame
+from mockserver.agentos.frames import run_frame
 from mockserver.run.delivery import Delivery
 from mockserver.run.plan import Plan, RunContext
 from mockserver.scenarios.faultrules import Action, Cancel, Cut, Drop, FaultRule, HttpFailure, RunError, Slow, Stall
@@ -56,7 +56,7 @@ def select_fault(state: Any, context: RunContext, space: Any = None) -> FaultRul
     Counters are those of `space` (the request's namespace; default: the default one)."""
     space = space if space is not None else state.space()
     team_id = context.team.id
-    for team in state.teams(space).values():
+    for team in [*state.teams(space).values(), *state.scenarios.agents.values()]:
         for rule in team.faults:
             if not rule.covers(team_id) or (rule.match is not None and not rule.match.search(context.message)):
                 continue
@@ -169,4 +169,4 @@ def with_run_error(plan: Plan, index: int, error: RunError) -> Plan:
     fields = {"content": error.content, "error_type": error.error_type}
     if error.error_id is not None:
         fields["error_id"] = error.error_id
-    return replace(plan, frames=(*plan.frames[:index], team_frame(plan.context, "TeamRunError", at, **fields)))
+    return replace(plan, frames=(*plan.frames[:index], run_frame(plan.context, "RunError", at, **fields)))

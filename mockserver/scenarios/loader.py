@@ -45,26 +45,28 @@ def load_directories(directories: Iterable[Path | str], limits: Limits = DEFAULT
     roots = [Path(directory) for directory in directories]
     problems: list[Problem] = []
     files = _scenario_files(roots, problems)
-    teams: dict[str, Team] = {}
-    origins: dict[str, str] = {}
+    kinds: dict[str, dict[str, Team]] = {"team": {}, "agent": {}}
+    origins: dict[tuple[str, str], str] = {}
     for path in files:
         team, line, file_problems = _load(str(path), partial(_file_text, path, limits), limits)
         problems.extend(file_problems)
         if team is None:
             continue
-        if team.id in teams:
+        same_kind = kinds[team.kind]
+        if team.id in same_kind:
             message = (
-                f"duplicate team id {team.id!r}; already defined at {origins[team.id]}; "
-                "expected each team id once across all scenario folders"
+                f"duplicate {team.kind} id {team.id!r}; already defined at {origins[team.kind, team.id]}; "
+                f"expected each {team.kind} id once across all scenario folders"
             )
             problems.append(Problem(str(path), line, message))
             continue
-        teams[team.id] = team
-        origins[team.id] = f"{path}:{line}"
-    problems.extend(check_reach(teams))
+        same_kind[team.id] = team
+        origins[team.kind, team.id] = f"{path}:{line}"
+    teams, agents = kinds["team"], kinds["agent"]
+    problems.extend(check_reach({**agents, **teams}))
     if problems:
         raise ScenarioError(problems)
-    return ScenarioSet(teams=teams, directories=tuple(str(root) for root in roots))
+    return ScenarioSet(teams=teams, directories=tuple(str(root) for root in roots), agents=agents)
 
 
 def load_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Team:

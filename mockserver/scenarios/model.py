@@ -137,6 +137,8 @@ class Team:
     faults: tuple[FaultRule, ...] = ()
     sequence: tuple[str, ...] = ()
     """Scenario names played in turn, one per run, the last repeating; empty: chosen by `match`."""
+    kind: str = "team"
+    """`team`, or `agent` for a file with an `agent:` section: a stand-alone agent, no members."""
 
     def member(self, member_id: str) -> Member | None:
         return next((m for m in self.members if m.id == member_id), None)
@@ -148,8 +150,17 @@ class ScenarioSet:
 
     teams: dict[str, Team]
     directories: tuple[str, ...] = ()
+    agents: dict[str, Team] = field(default_factory=dict)
+    """The stand-alone agents (`kind == "agent"`), served under `/agents/{agent_id}`."""
+
+    def runnable(self) -> dict[str, Team]:
+        """Teams and agents together, for what treats both alike (fault rules)."""
+        return {**self.agents, **self.teams}
 
     def listed(self) -> list[Team]:
         """The teams in the order a UI should offer them: those that answer first, the `error-*`
         kind (with fault rules) after, so a UI that picks the first team gets a working one."""
         return sorted(self.teams.values(), key=lambda team: bool(team.faults))
+
+    def listed_agents(self) -> list[Team]:
+        return sorted(self.agents.values(), key=lambda agent: bool(agent.faults))

@@ -23,7 +23,8 @@ def scenario_schema() -> dict[str, Any]:
         "title": "mockserver scenario file",
         "description": "A team and the scenarios it replays as AgentOS team-run streams.",
         "type": "object",
-        "required": ["version", "team", "scenarios"],
+        "required": ["version", "scenarios"],
+        "oneOf": [{"required": ["team"]}, {"required": ["agent"]}],
         "additionalProperties": False,
         "properties": FILE,
         "$defs": {

@@ -15,9 +15,15 @@ from mockserver.run.plan import Frame, Plan
 
 
 class Encoder(Protocol):
-    streaming: bool
-    media_type: str
-    headers: Mapping[str, str]
+    # Read-only, so an encoder may declare them as plain class attributes of narrower types.
+    @property
+    def streaming(self) -> bool: ...
+
+    @property
+    def media_type(self) -> str: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
 
     def frames(self, frames: Sequence[Frame]) -> bytes:
         """The bytes for frames that are due now (b"" to send nothing yet)."""

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from mockserver.agentos.fold import RunFold
-from mockserver.agentos.output import team_run_output
+from mockserver.agentos.output import run_output
 from mockserver.run.plan import Frame, Plan
 
 
@@ -27,4 +27,4 @@ class TeamRunOutputJSON:
         return b""
 
     def end(self, plan: Plan, facts: RunFold) -> bytes:
-        return render(team_run_output(plan, facts))
+        return render(run_output(plan, facts))

@@ -76,6 +76,7 @@ class Reader:
         self.file = file
         self.problems: list[Problem] = []
         self.members: dict[str, Member] = {}
+        self.kind = "team"
 
     def problem(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.file, line, message))

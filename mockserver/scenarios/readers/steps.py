@@ -211,6 +211,9 @@ def read_delegate(reader: Reader, doc: LineDict, where: str, member: str | None)
     if member is not None:
         reader.problem(line_of(doc, "delegate"), f"{where}: a member cannot delegate; delegate from the team's events")
         return None
+    if reader.kind == "agent":
+        reader.problem(line_of(doc, "delegate"), f"{where}: an agent cannot delegate; only a team's events can")
+        return None
     member_id = doc["delegate"]
     if not isinstance(member_id, str) or member_id not in reader.members:
         known = ", ".join(reader.members) or "none"

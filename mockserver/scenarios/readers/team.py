@@ -56,9 +56,26 @@ SCENARIO: dict[str, Any] = {
     },
     "events": {"type": "array", "items": {"$ref": "#/$defs/step"}, "minItems": 1},
 }
+AGENT: dict[str, Any] = {
+    "id": {
+        "type": "string",
+        "pattern": f"^{_TEAM_ID.pattern}$",
+        "description": "The agent_id in POST /agents/{agent_id}/runs",
+    },
+    "name": {"type": "string"},
+    "description": {"type": "string"},
+    "model": MODEL,
+}
 FILE: dict[str, Any] = {
     "version": {"const": FORMAT_VERSION},
     "team": {"type": "object", "required": ["id"], "additionalProperties": False, "properties": TEAM},
+    "agent": {
+        "type": "object",
+        "required": ["id"],
+        "additionalProperties": False,
+        "properties": AGENT,
+        "description": "A stand-alone agent instead of a team: the same scenarios, without delegation",
+    },
     "scenarios": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/scenario"}},
     "sequence": {
         "type": "array",
@@ -79,10 +96,20 @@ def read_file(reader: Reader, document: Any) -> Team | None:
     version = document.get("version")
     if version != FORMAT_VERSION:
         reader.problem(line_of(document, "version"), f"version: expected {FORMAT_VERSION}, got {version!r}")
-    team_doc = document.get("team")
-    if not isinstance(team_doc, LineDict):
-        reader.problem(line_of(document, "team"), "team: expected a mapping with id, name, members")
-        return None
+    if "agent" in document:
+        if "team" in document:
+            reader.problem(line_of(document, "agent"), "agent: a file defines a team or an agent, not both")
+            return None
+        reader.kind = "agent"
+        team_doc = document.get("agent")
+        if not isinstance(team_doc, LineDict):
+            reader.problem(line_of(document, "agent"), "agent: expected a mapping with id, name, description, model")
+            return None
+    else:
+        team_doc = document.get("team")
+        if not isinstance(team_doc, LineDict):
+            reader.problem(line_of(document, "team"), "team: expected a mapping with id, name, members (or agent:)")
+            return None
     scenarios_doc = document.get("scenarios")
     if not isinstance(scenarios_doc, LineList) or not scenarios_doc:
         reader.problem(line_of(document, "scenarios"), "scenarios: expected a list with at least one scenario")
@@ -96,13 +123,15 @@ def read_file(reader: Reader, document: Any) -> Team | None:
 
 
 def _read_team(reader: Reader, doc: LineDict, scenarios_doc: LineList) -> Team:
-    reader.known_keys(doc, tuple(TEAM), "team")
-    team_id = reader.string(doc, "id", "team", required=True)
+    kind = reader.kind
+    reader.known_keys(doc, tuple(TEAM if kind == "team" else AGENT), kind)
+    team_id = reader.string(doc, "id", kind, required=True)
     if team_id and not _TEAM_ID.fullmatch(team_id):
         reader.problem(
-            line_of(doc, "id"), f"team.id: {team_id!r} cannot be used in a URL path; use letters, digits, '-', '_', '.'"
+            line_of(doc, "id"),
+            f"{kind}.id: {team_id!r} cannot be used in a URL path; use letters, digits, '-', '_', '.'",
         )
-    members = _read_members(reader, doc)
+    members = _read_members(reader, doc) if kind == "team" else ()
     scenarios = tuple(
         scenario
         for index, item in enumerate(scenarios_doc)
@@ -118,12 +147,13 @@ def _read_team(reader: Reader, doc: LineDict, scenarios_doc: LineList) -> Team:
         )
     return Team(
         id=team_id,
-        name=reader.string(doc, "name", "team", default=team_id),
-        description=reader.string(doc, "description", "team"),
-        model=_model_info(reader, doc, "team") or ModelInfo(),
+        name=reader.string(doc, "name", kind, default=team_id),
+        description=reader.string(doc, "description", kind),
+        model=_model_info(reader, doc, kind) or ModelInfo(),
         members=members,
         scenarios=scenarios,
         source=reader.file,
+        kind=kind,
     )
 
 
