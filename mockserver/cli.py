@@ -354,21 +354,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     record = commands.add_parser(
         "record",
-        help="record a real AgentOS team run as a scenario file",
-        description="Post a message to a real AgentOS and write the streamed run as a scenario"
-        " that replays it with its original timing.",
+        help="record a real AgentOS through a proxy, as scenario files that replay it",
+        description="Serve a proxy to a real AgentOS: point a UI at it, and every team run that passes is"
+        " written to OUT as a scenario replaying it with its own timing (one file per team)."
+        " With --team and --message, send that one run through the same recorder and stop.",
     )
-    record.add_argument("url", help="the real AgentOS, e.g. http://localhost:7777")
-    record.add_argument("--team", required=True, help="team id to run")
-    record.add_argument("--message", required=True, help="the message to send")
-    record.add_argument("--out", type=Path, required=True, help="scenario file to write")
-    record.add_argument("--name", default="recorded", help="scenario name (default: recorded)")
+    record.add_argument("url", nargs="?", help=argparse.SUPPRESS)  # the one-shot form's upstream, kept for old scripts
+    record.add_argument("--upstream", help="the real AgentOS, e.g. http://localhost:7778")
+    record.add_argument(
+        "--out", type=Path, required=True, help="folder of the recorded scenarios (or, one-shot, a .yaml file)"
+    )
+    record.add_argument("--team-id", help="record the team under this id instead of its own")
+    record.add_argument("--team", help="one-shot: the team id to run")
+    record.add_argument("--message", help="one-shot: the message to send")
+    record.add_argument("--name", help=argparse.SUPPRESS)  # the one-shot form's scenario name, no longer used
+    _option(record, "--host", str, "127.0.0.1", "address the proxy binds", expects="a host name or IP address")
+    _option(record, "--port", _port, 7777, "port the proxy binds", expects="a port number from 0 to 65535")
     _option(
         record,
         "--security-key",
         str,
         None,
-        "bearer token for the real server",
+        "one-shot: bearer token for the real server (a UI's own token passes through the proxy)",
         expects="a string",
         env=["OS_SECURITY_KEY"],
     )
@@ -437,6 +444,17 @@ def build_parser() -> argparse.ArgumentParser:
         expects="a string",
     )
     _limits(serve)
+
+    imports = commands.add_parser(
+        "import",
+        help="turn an SSE capture (curl -N output) or a browser HAR file into scenario files",
+        description="Write the team runs of FILE into OUT as `record` writes them. An SSE capture has no"
+        " timing: its frames come 50 ms apart. A HAR file keeps phases, not chunks: the head comes after"
+        " the entry's wait, and its frames are spread evenly over its receive time.",
+    )
+    imports.add_argument("file", type=Path, help="a curl -N capture or a .har file")
+    imports.add_argument("--out", type=Path, required=True, help="folder of the scenario files to write")
+    imports.add_argument("--team-id", help="write the team under this id instead of its own")
 
     validate = commands.add_parser("validate", help="check scenario files and list every problem")
     validate.add_argument(
@@ -534,24 +552,20 @@ def _shown(directories: Sequence[Path]) -> str:
 
 
 def record(args: argparse.Namespace) -> int:
-    from mockserver.recording import record as record_run
-    from mockserver.recording import scenario_document, to_yaml
-    from mockserver.scenarios.loader import load_text
+    from mockserver.record import command
 
-    headers = {"Authorization": f"Bearer {args.security_key}"} if args.security_key else {}
-    try:
-        frames = record_run(args.url, args.team, args.message, headers)
-    except OSError as error:
-        print(f"could not record from {args.url}: {error}", file=sys.stderr)
-        return 1
-    if not frames:
-        print(f"{args.url} sent no frames for team {args.team!r}", file=sys.stderr)
-        return 1
-    text = to_yaml(scenario_document(frames, args.name), args.url, args.message)
-    load_text(text, str(args.out))  # what we write must load
-    args.out.write_text(text, encoding="utf-8")
-    print(f"{args.out}: {len(frames)} events over {frames[-1].at:.2f} s from team {args.team!r}")
-    return 0
+    upstream = args.upstream or args.url
+    if not upstream:
+        print("mockserver record: error: give the real AgentOS with --upstream URL", file=sys.stderr)
+        return 2
+    if (args.team is None) != (args.message is None):
+        print("mockserver record: error: the one-shot form needs both --team and --message", file=sys.stderr)
+        return 2
+    if args.message is not None:
+        return command.record_once(
+            upstream, args.team, args.message, args.out, rename=args.team_id, key=args.security_key
+        )
+    return command.record_proxy(upstream, args.out, rename=args.team_id, host=args.host, port=args.port)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -565,4 +579,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return validate(args.directories)
     if args.command == "record":
         return record(args)
+    if args.command == "import":
+        from mockserver.record.command import import_capture
+
+        return import_capture(args.file, args.out, rename=args.team_id)
     return serve(settings_from(args))

@@ -24,7 +24,7 @@ def test_record_then_replay_keeps_frames_and_timing(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         original = parse_sse(httpx.post(f"{source}/teams/timing-team/runs", data={"message": "paced"}, headers={"X-Mock-Speed": "0"}).content)
     text = out.read_text()
-    assert text.startswith("# yaml-language-server: $schema=") and 'with the message "paced"' in text
+    assert text.startswith("# Recorded by `mockserver record`") and "\"paced\"" in text
     with run_server(Settings(scenarios=out.parent, speed=1)) as replay:
         started = time.monotonic()
         with httpx.stream("POST", f"{replay}/teams/timing-team/runs", data={"message": "anything"}) as response:

@@ -122,6 +122,9 @@ class _Planner:
         }
         self.reasoning_steps: list[dict[str, Any]] = []
         self.replayed_runs: dict[str, _MemberRun] = {}
+        self.recorded_runs: dict[str, _MemberRun] = {}
+        self.ids = _IdMap()
+        self.head = 0.0
         self.agent = self.team.kind == "agent"
 
     def named(self, base: str, member: _MemberRun | None) -> str:
@@ -133,9 +136,12 @@ class _Planner:
     def wait(self, delay: float | None) -> None:
         """Move the cursor by `delay` (None: the scenario gap) plus seeded jitter, over speed.
 
-        Nothing waits before the first frame, and a delay of 0 means at once, without jitter.
+        The first frame is due at once: its own `delay` (a recorded server's time to its
+        response head) is a wait before the head instead. A delay of 0 means at once, without jitter.
         """
         if not self.frames:
+            if delay:
+                self.head += delay / self.speed if self.speed > 0 else 0.0
             return
         timing = self.scenario.timing
         seconds = timing.gap if delay is None else delay
@@ -197,7 +203,7 @@ class _Planner:
             started = next((f for f in self.frames if f.event == started_event), None)
             if started is not None:
                 started.data[UPLOADS_KEY] = list(self.context.uploads)
-        return Plan(self.context, tuple(self.frames), tuple(self.member_responses))
+        return Plan(self.context, tuple(self.frames), tuple(self.member_responses), head=self.head)
 
     def steps(self, steps: tuple[Step, ...], member: _MemberRun | None) -> None:
         previous: Step | None = None
@@ -219,20 +225,32 @@ class _Planner:
             previous = step
 
     def raw(self, step: RawEvent, member: _MemberRun | None) -> None:
-        fields = self.render(step.fields)
         if step.event == self.named("RunCompleted", None) and member is None and step.member is None:
             self.complete(step, member)
             return
+        if step.member is not None and member is None:
+            member = self.replayed_member_run(step.member, step.event == "RunStarted", step.fields.get("run_id"))
+        error = step.event == self.named("RunError", None)
+        self.learn_ids(step.fields, None if error else member)
+        fields = self.ids.rewrite(self.render(step.fields))
         if step.event == self.named("RunCancelled", None) and step.member is None:
             fields.setdefault("content", "".join(self.fold.team_text))
             fields.setdefault("reason", f"Run {self.context.run_id} was cancelled")
-        if step.member is not None and member is None:
-            member = self.replayed_member_run(step.member, step.event == "RunStarted")
-        self.emit(step.event, fields, None if step.event == self.named("RunError", None) else member, step.delay)
+        self.emit(step.event, fields, None if error else member, step.delay)
+
+    def learn_ids(self, fields: dict[str, Any], member: _MemberRun | None) -> None:
+        """Map the run and session ids a recorded event carries to this replay's own."""
+        self.ids.add(fields.get("session_id"), self.context.session_id)
+        if member is None:
+            self.ids.add(fields.get("run_id"), self.context.run_id)
+        else:
+            self.ids.add(fields.get("run_id"), member.run_id)
+            self.ids.add(fields.get("parent_run_id"), self.context.run_id)
 
     def complete(self, step: RawEvent, member: _MemberRun | None) -> None:
         self.wait(step.delay)
-        fields = self.render(step.fields)
+        self.learn_ids(step.fields, None)
+        fields = self.ids.rewrite(self.render(step.fields))
         fields.setdefault("content", "".join(self.fold.team_text))
         fields.setdefault("content_type", "str")
         if self.agent:
@@ -330,11 +348,16 @@ class _Planner:
         assert member is not None, "the loader checks member ids"
         return _MemberRun(member=member, run_id=str(uuid.uuid4()), started=self.cursor)
 
-    def replayed_member_run(self, member_id: str, starts: bool) -> _MemberRun:
-        """The member run a top-level member event belongs to: a `RunStarted` opens a new one."""
+    def replayed_member_run(self, member_id: str, starts: bool, recorded_id: Any = None) -> _MemberRun:
+        """The member run a top-level member event belongs to: the one of its recorded `run_id`
+        if it has one, else the member's latest; a `RunStarted` opens a new one."""
+        if isinstance(recorded_id, str) and recorded_id in self.recorded_runs:
+            return self.recorded_runs[recorded_id]
         run = self.replayed_runs.get(member_id)
         if run is None or starts:
             run = self.replayed_runs[member_id] = self.member_run(member_id)
+        if isinstance(recorded_id, str):
+            self.recorded_runs[recorded_id] = run
         return run
 
     def delegate(self, step: Delegation) -> None:
@@ -415,6 +438,37 @@ class _Planner:
             "content_type": "ReasoningSteps",
             "extra_data": {"reasoning_steps": steps},
         }, member)
+
+
+class _IdMap:
+    """Recorded run and session ids and the replay's ids that stand for them.
+
+    A recorded stream names its runs everywhere: envelopes, `child_run_id`, `member_responses`,
+    `session_state`, a cancel's `reason`. Every string holding a known recorded id gets the
+    replay's id instead, so the replay agrees with itself as the real stream did. Ids are UUIDs,
+    so replacing them inside longer strings is safe.
+    """
+
+    def __init__(self) -> None:
+        self.replay: dict[str, str] = {}
+        self.pattern: re.Pattern[str] | None = None
+
+    def add(self, recorded: Any, replay: str) -> None:
+        if isinstance(recorded, str) and recorded and recorded != replay and recorded not in self.replay:
+            self.replay[recorded] = replay
+            self.pattern = re.compile("|".join(re.escape(key) for key in self.replay))
+
+    def rewrite(self, value: Any) -> Any:
+        pattern = self.pattern
+        if pattern is None:
+            return value
+        if isinstance(value, str):
+            return pattern.sub(lambda m: self.replay[m.group(0)], value) if pattern.search(value) else value
+        if isinstance(value, list):
+            return [self.rewrite(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.rewrite(v) for k, v in value.items()}
+        return value
 
 
 @dataclass(frozen=True)

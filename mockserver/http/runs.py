@@ -8,6 +8,7 @@ and its scenario are the request's space's (`control/choice.py`).
 from __future__ import annotations
 
 import functools
+import time
 import uuid
 
 import anyio
@@ -80,6 +81,7 @@ def runnable(request: Request) -> Team:
 
 
 async def _create_team_run(request: Request) -> Response:
+    received_at = time.time()  # a scenario's head time counts from here, not after the form is read
     settings: Settings = request.app.state.mock.settings
     space = space_of(request)
     raw = await read_form(request)
@@ -101,6 +103,7 @@ async def _create_team_run(request: Request) -> Response:
         user_id=form.user_id,
         stream=form.stream,
         received=received,
+        received_at=received_at,
     )
 
 
@@ -115,6 +118,7 @@ async def start_run(
     user_id: str | None = None,
     stream: bool = True,
     received: Received | None = None,
+    received_at: float | None = None,
 ) -> Response:
     """A run of `team` for `message`, chosen, planned, faulted and handed to the pipeline.
 
@@ -144,6 +148,7 @@ async def start_run(
         files=template_files(received),
         media=agno_media(received),
         uploads=tuple(echo(received)),
+        started_at=time.time() if received_at is None else received_at,
     )
     plan_run = functools.partial(build_plan, context, speed=speed, seed=settings.seed, max_deltas=settings.max_deltas)
     if len(message) <= LONG_MESSAGE:

@@ -107,8 +107,12 @@ class RunResponse:
     async def _deliver(self, scope: Scope, receive: Receive, send: Send, player: Player, control: RunControl) -> None:
         run = self.run
         delivery = run.delivery
-        if delivery.head_delay > 0:
-            await anyio.sleep(delivery.head_delay)
+        # A scenario's head time counts from the request's arrival, so the mock's own work is not added to it.
+        head = max(run.plan.head - (time.time() - run.plan.context.started_at), 0.0) + delivery.head_delay
+        if head > 0:
+            # The frames count from when the head was due, so a late wake-up here does not delay them all.
+            player.origin = anyio.current_time() + head
+            await anyio.sleep_until(player.origin)
         if delivery.refusal is not None:
             await self._refuse(scope, receive, send)
             return

@@ -49,6 +49,8 @@ class Plan:
     context: RunContext
     frames: tuple[Frame, ...]
     member_responses: tuple[dict[str, Any], ...] = ()
+    head: float = 0.0
+    """Seconds before the response head, already over the speed: a recorded server's time to its headers."""
 
     @property
     def duration(self) -> float:

@@ -36,6 +36,8 @@ class Player:
         self.holding = False
         self.lateness = 0.0
         """The most seconds a batch left after it was due."""
+        self.origin: float | None = None
+        """The loop time the frames' offsets count from; None: when playing starts."""
 
     def elapsed(self) -> float:
         return anyio.current_time() - self.start
@@ -45,7 +47,7 @@ class Player:
         frames = self.plan.frames
         delivery = self.delivery
         control = self.control
-        self.start = anyio.current_time()
+        self.start = anyio.current_time() if self.origin is None else self.origin
         shift = 0.0
         index = 0
         while index < len(frames):
