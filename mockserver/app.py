@@ -13,15 +13,15 @@ from mockserver.http import agui, chat, control, discovery, empty_states, openap
 from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
 from mockserver.http.errors import ApiError, error_response
+from mockserver.http.guard import RequestGuard
 from mockserver.http.journaling import Journaling
 from mockserver.http.routing import StripTrailingSlash
-from mockserver.agentos.sessions import SessionStore
 from mockserver.run.background import BackgroundRuns
 from mockserver.scenarios.loader import load_directories
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.scenarios.reload import watching
 from mockserver.settings import Settings
-from mockserver.state import AppState
+from mockserver.state import AppState, session_store
 
 
 def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Starlette:
@@ -54,6 +54,7 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(RequestGuard, read_timeout=settings.read_timeout, error_format=error_format),
             Middleware(StripTrailingSlash),
             cors_middleware(settings.cors_origins),
             Middleware(Journaling, error_format=error_format),
@@ -69,7 +70,7 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
         settings=settings,
         scenarios=scenarios,
         faker=Faker(),
-        sessions=SessionStore(settings.max_sessions),
+        sessions=session_store(settings),
         background_runs=BackgroundRuns(settings.max_background_runs),
     )
     return app

@@ -21,7 +21,7 @@ from typing import Any
 from mockserver.logs import logging_config
 from mockserver.scenarios.loader import ScenarioError, load_directories
 from mockserver.scenarios.model import ScenarioSet
-from mockserver.settings import ERROR_FORMATS, LOG_FORMATS, Settings, default_scenarios_dir
+from mockserver.settings import ERROR_FORMATS, LOG_FORMATS, MIN_SPEED, Settings, default_scenarios_dir
 
 ENV_PREFIX = "MOCKSERVER_"
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -79,7 +79,7 @@ def read_environment(args: argparse.Namespace, environ: Mapping[str, str] | None
 
 def _speed(text: str) -> float:
     value = float(text)
-    if not value >= 0 or value == float("inf"):
+    if not (value == 0 or MIN_SPEED <= value < float("inf")):
         raise ValueError(text)
     return value
 
@@ -227,6 +227,41 @@ def _origins(text: str) -> tuple[str, ...]:
     return origins
 
 
+def _limits(serve: argparse.ArgumentParser) -> None:
+    """What one request, run, session or connection may cost at most (README: Limits)."""
+    size = "a size such as 1MB, 64KB or bytes"
+    count = "a whole number >= 1"
+    seconds = "a number of seconds > 0"
+    _option(serve, "--max-message-size", _size, "1MB", "largest `message`; a longer one gets 413", expects=size)
+    _option(
+        serve, "--max-deltas", _positive, 1000, "most content deltas one text step streams as", expects=count
+    )
+    _option(serve, "--max-frames", _positive, 50_000, "most frames one run may have; more get 413", expects=count)
+    _option(
+        serve, "--max-echo-total", _size, "4MB", "bytes of all files of one request echoed back, at most", expects=size
+    )
+    _option(
+        serve, "--max-session-runs", _positive, 100, "runs kept per session (the oldest dropped)", expects=count
+    )
+    _option(
+        serve, "--max-session-bytes", _size, "16MB", "stored bytes kept per session (oldest runs dropped)", expects=size
+    )
+    _option(
+        serve, "--max-store-size", _size, "256MB", "stored bytes of all sessions (least recent dropped)", expects=size
+    )
+    _option(
+        serve, "--max-fault-counters", _positive, 10_000, "`times:` fault counters kept (least recent dropped)",
+        expects=count,
+    )
+    _option(
+        serve, "--timeout-keep-alive", _interval, 5.0, "seconds an idle connection stays open", expects=seconds
+    )
+    _option(
+        serve, "--read-timeout", _interval, 30.0, "seconds a client has to send a request's head, and its body",
+        expects=seconds,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockserver", description="A mock Agno AgentOS team-run server.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -247,7 +282,14 @@ def build_parser() -> argparse.ArgumentParser:
     _variables(serve).append(
         Variable("scenarios", (_env_name("--scenarios"),), _folders, (default_scenarios_dir(),), "folders")
     )
-    _option(serve, "--speed", _speed, 1.0, "delay factor: 2 = twice as fast, 0 = no delays", expects="a number >= 0")
+    _option(
+        serve,
+        "--speed",
+        _speed,
+        1.0,
+        "delay factor: 2 = twice as fast, 0 = no delays",
+        expects=f"0 or a number >= {MIN_SPEED}",
+    )
     _option(serve, "--seed", int, 0, "seed of the random data (Faker, jitter)", expects="a whole number")
     _option(
         serve,
@@ -409,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
         "bearer key of the /__mock/ control routes; default: the --security-key, if any",
         expects="a string",
     )
+    _limits(serve)
 
     imports = commands.add_parser(
         "import",
@@ -459,6 +502,16 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         journal_size=args.journal_size,
         max_namespaces=args.max_namespaces,
         control_key=args.control_key or None,
+        max_message_size=args.max_message_size,
+        max_deltas=args.max_deltas,
+        max_frames=args.max_frames,
+        max_echo_total=args.max_echo_total,
+        max_session_runs=args.max_session_runs,
+        max_session_bytes=args.max_session_bytes,
+        max_store_size=args.max_store_size,
+        max_fault_counters=args.max_fault_counters,
+        timeout_keep_alive=args.timeout_keep_alive,
+        read_timeout=args.read_timeout,
     )
 
 

@@ -14,6 +14,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 RUNS_PATH = re.compile(r"^/teams/[^/]+/runs/?$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+"""C0 and C1 controls: a session id with ESC in it must not drive the reader's terminal."""
+
+
+def _escaped(text: str) -> str:
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _text_value(value: Any) -> str:
@@ -22,7 +28,9 @@ def _text_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     text = str(value)
-    return json.dumps(text, ensure_ascii=False) if not text or re.search(r'[\s"=]', text) else text
+    if not text or re.search(r'[\s"=]', text) or CONTROL.search(text):
+        return _escaped(json.dumps(text, ensure_ascii=False))
+    return text
 
 
 def _timestamp(record: logging.LogRecord) -> str:
@@ -34,7 +42,7 @@ class TextFormatter(logging.Formatter):
     """`2026-01-01T12:00:00.000Z INFO  run team=research-team scenario=default ...`"""
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        line = f"{_timestamp(record)} {record.levelname:<5} {record.getMessage()}"
+        line = f"{_timestamp(record)} {record.levelname:<5} {_escaped(record.getMessage())}"
         fields = getattr(record, "fields", None) or {}
         return " ".join([line, *(f"{key}={_text_value(value)}" for key, value in fields.items())])
 

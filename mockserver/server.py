@@ -4,20 +4,29 @@ On SIGTERM uvicorn stops accepting connections, then waits for running responses
 stream would keep it waiting until its last frame. `Server.shutdown` first sets the app's
 `stopping`, which ends every open stream cleanly (the frames sent so far, then the end of the
 response), so the process exits in a fraction of a second. The grace timeout is only a net.
+
+uvicorn times out only an idle connection between two requests: a new connection that sends
+nothing, or a head sent a byte at a time (slowloris), stays forever, and 300 of them lock
+every client out of a 256-fd server. `guarded_h11` adds both deadlines to uvicorn's h11
+protocol; the body's deadline is the app's (`http/guard.py`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 from types import FrameType
 from typing import Any
 
+import h11
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from mockserver.logs import logging_config
-from mockserver.settings import Settings
 from mockserver.run.shutdown import Stopping
+from mockserver.settings import Settings
+from mockserver.wire.errors import error_json
 
 GRACE_SECONDS = 1.0
 
@@ -30,6 +39,65 @@ class Server(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self.stopping.set()
         await super().shutdown(sockets)
+
+
+class GuardedH11(H11Protocol):
+    """uvicorn's h11 protocol, with a deadline on a new connection's first byte and on each head."""
+
+    read_timeout = 30.0
+    error_format = "documented"
+    _head_timer: asyncio.TimerHandle | None = None
+    _timing_head = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        # Nothing sent yet: as idle as a kept-alive connection, so the same timeout.
+        self._set_timer(self.timeout_keep_alive, self._close)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._set_timer(None)
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        awaiting_head = self.cycle is None or self.cycle.response_complete
+        if not awaiting_head:
+            self._set_timer(None)
+        elif not self._timing_head:  # the head's first bytes: its deadline starts now, not at each byte
+            self._set_timer(self.read_timeout, self._head_late)
+            self._timing_head = True
+
+    def on_response_complete(self) -> None:
+        self._set_timer(None)  # uvicorn's keep-alive timer takes over until the next byte
+        super().on_response_complete()
+
+    def _set_timer(self, seconds: float | None, callback: Any = None) -> None:
+        self._timing_head = False
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        self._head_timer = None if seconds is None else self.loop.call_later(seconds, callback)
+
+    def _close(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def _head_late(self) -> None:
+        """408 when the head is still incomplete (h11 has no event to send before one), else close."""
+        self._head_timer = None
+        if self.transport.is_closing():
+            return
+        if self.conn.our_state is h11.IDLE and self.conn.their_state is h11.IDLE:
+            detail = f"The request head did not arrive within {self.read_timeout:g} s (--read-timeout)"
+            body = bytes(error_json(408, detail, self.error_format).body)
+            head = f"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: {len(body)}"
+            self.transport.write(head.encode("ascii") + b"\r\nconnection: close\r\n\r\n" + body)
+        self.transport.close()
+
+
+def guarded_h11(settings: Settings) -> type[GuardedH11]:
+    attributes = {"read_timeout": settings.read_timeout, "error_format": settings.error_format}
+    return type("GuardedH11", (GuardedH11,), attributes)
 
 
 def _exit(signum: int, frame: FrameType | None) -> None:
@@ -45,6 +113,8 @@ def run(app: Any, settings: Settings) -> None:
         log_config=logging_config(settings.log_format),
         access_log=settings.access_log,
         timeout_graceful_shutdown=GRACE_SECONDS,
+        timeout_keep_alive=settings.timeout_keep_alive,  # type: ignore[arg-type]
+        http=guarded_h11(settings),
         lifespan="on",
     )
     server = Server(config, app.state.mock.stopping)

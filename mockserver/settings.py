@@ -10,6 +10,8 @@ ErrorFormat = Literal["documented", "agentos"]
 ERROR_FORMATS: tuple[str, ...] = ("documented", "agentos")
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[str, ...] = ("text", "json")
+MIN_SPEED = 0.001
+"""The slowest speed factor above 0: slower ones would put frames past any useful time (and overflow)."""
 
 
 def default_scenarios_dir() -> Path:
@@ -46,6 +48,17 @@ class Settings:
     journal_size: int = 1000
     max_namespaces: int = 100
     control_key: str | None = None  # None: the control routes take `security_key`, if any
+    # Hardening limits: what one request, run, session or connection may cost at most.
+    max_message_size: int = 1024**2
+    max_deltas: int = 1000
+    max_frames: int = 50_000
+    max_echo_total: int = 4 * 1024**2
+    max_session_runs: int = 100
+    max_session_bytes: int = 16 * 1024**2
+    max_store_size: int = 256 * 1024**2
+    max_fault_counters: int = 10_000
+    timeout_keep_alive: float = 5.0
+    read_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         folders = (self.scenarios,) if isinstance(self.scenarios, (str, Path)) else self.scenarios

@@ -72,6 +72,16 @@ class ReloadResult:
     problems: tuple[str, ...] = ()
 
 
+def session_store(settings: Settings) -> SessionStore:
+    """A space's session store, bounded as the settings say (README: Hostile input)."""
+    return SessionStore(
+        settings.max_sessions,
+        max_runs=settings.max_session_runs,
+        max_bytes=settings.max_session_bytes,
+        max_total=settings.max_store_size,
+    )
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -97,7 +107,7 @@ class AppState:
         """The space called `name`, made on first use."""
         space = self.spaces.get(name)
         if space is None:
-            space = Space(name, Journal(self.settings.journal_size), SessionStore(self.settings.max_sessions))
+            space = Space(name, Journal(self.settings.journal_size), session_store(self.settings))
             self.spaces[name] = space
             while len(self.spaces) > self.settings.max_namespaces + 1:
                 oldest = next(n for n in self.spaces if n != DEFAULT_SPACE)

@@ -42,7 +42,8 @@ def test_help_names_the_variables() -> None:
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
-        (["--speed", "-1"], {}, "'-1': expected a number >= 0"),
+        (["--speed", "-1"], {}, "'-1': expected 0 or a number >= 0.001"),
+        (["--speed", "1e-310"], {}, "'1e-310': expected 0 or a number >= 0.001"),
         (["--error-format", "xml"], {}, "'xml': expected documented or agentos"),
         ([], {"MOCKSERVER_PORT": "http"}, "MOCKSERVER_PORT='http': expected a port number"),
     ],

@@ -308,11 +308,15 @@ def _entries() -> set[str]:
 # -- malformed bodies -----------------------------------------------------------------------
 
 
-def test_a_file_cut_off_before_its_boundary_is_not_a_file(url: str) -> None:
-    """As in AgentOS (python-multipart does not check the end): the run goes on without it."""
+def test_a_body_cut_off_before_its_closing_boundary_is_a_400(url: str) -> None:
+    """AgentOS (python-multipart does not check the end) runs on without the cut file; the mock says so."""
     body = b"--b\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nhi\r\n--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\ncut off"
     response = httpx.post(url + QUICK, content=body, headers={"content-type": "multipart/form-data; boundary=b"})
-    assert response.status_code == 200 and "mock_uploads" not in parse_sse(response.content)[0][1]
+    assert response.status_code == 400
+    assert "ended before its closing boundary" in response.json()["detail"]
+    whole = body + b"\r\n--b--\r\n"
+    response = httpx.post(url + QUICK, content=whole, headers={"content-type": "multipart/form-data; boundary=b"})
+    assert response.status_code == 200 and "mock_uploads" in parse_sse(response.content)[0][1]
 
 
 @pytest.mark.parametrize("body", [

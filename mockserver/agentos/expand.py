@@ -36,21 +36,34 @@ TERMINAL_EVENTS = frozenset({"TeamRunCompleted", "TeamRunError", "RunCompleted",
 """Events that end a run: the team's, or a stand-alone agent's own (never a member's, which has a parent)."""
 _WORDS = re.compile(r"\S+\s*|\s+")
 _TOKENS = re.compile(r"\s*\S{1,5}|\s+")
+_SPACE = re.compile(r"\s+")
 
 
-def build_plan(context: RunContext, *, speed: float = 1.0, seed: int = 0, faker: Any = None) -> Plan:
+def build_plan(
+    context: RunContext, *, speed: float = 1.0, seed: int = 0, faker: Any = None, max_deltas: int | None = None
+) -> Plan:
     rng = random.Random(seed_for(seed, context.team.id, context.message))
     if faker is not None:
         faker.seed_instance(rng.getrandbits(64))
-    planner = _Planner(context, speed=speed, rng=rng, faker=faker)
+    planner = _Planner(context, speed=speed, rng=rng, faker=faker, max_deltas=max_deltas)
     return planner.run()
 
 
-def split_text(text: str, pace: Pace) -> list[str]:
+def split_text(text: str, pace: Pace, most: int | None = None) -> list[str]:
     """Deltas that join back to exactly `text`: words with their trailing space, or short tokens,
-    none of which contains the one before it (see `no_repeats`)."""
+    none of which contains the one before it (see `no_repeats`).
+
+    Never more than `most`: a longer text (a 1 MB message echoed back) streams as that many
+    longer deltas, so its cost follows its size, not its word count.
+    """
+    if most is not None and len(text) > most * 8:
+        return no_repeats(_long_deltas(text, most))
     pattern = _WORDS if pace.unit == "words" else _TOKENS
-    return no_repeats(pattern.findall(text) or [text])
+    deltas = pattern.findall(text) or [text]
+    if most is not None and len(deltas) > most:
+        per = -(-len(deltas) // most)
+        deltas = ["".join(deltas[i : i + per]) for i in range(0, len(deltas), per)]
+    return no_repeats(deltas)
 
 
 def no_repeats(deltas: list[str]) -> list[str]:
@@ -69,6 +82,23 @@ def no_repeats(deltas: list[str]) -> list[str]:
     return out
 
 
+def _long_deltas(text: str, most: int) -> list[str]:
+    """At most `most` slices of `text`, each cut after the first space past its share (no word list built)."""
+    size = -(-len(text) // most)
+    deltas = []
+    start = 0
+    while start < len(text):
+        cut = start + size
+        if cut >= len(text):
+            deltas.append(text[start:])
+            break
+        space = _SPACE.search(text, cut, cut + size)
+        end = space.end() if space else cut
+        deltas.append(text[start:end])
+        start = end
+    return deltas
+
+
 def tool_summary(name: str, args: dict[str, Any], duration: float) -> str:
     """The `content` of a ToolCallCompleted, as agno's `get_call_str` words it on an 80-column server."""
     width = 80
@@ -81,8 +111,11 @@ def tool_summary(name: str, args: dict[str, Any], duration: float) -> str:
 
 
 class _Planner:
-    def __init__(self, context: RunContext, *, speed: float, rng: random.Random, faker: Any) -> None:
+    def __init__(
+        self, context: RunContext, *, speed: float, rng: random.Random, faker: Any, max_deltas: int | None = None
+    ) -> None:
         self.context = context
+        self.max_deltas = max_deltas
         self.scenario = context.scenario
         self.team = context.team
         self.speed = speed
@@ -264,7 +297,7 @@ class _Planner:
     def text(self, step: Text, member: _MemberRun | None) -> None:
         pace = step.pace or self.scenario.pace
         if isinstance(step.text, str):
-            deltas = split_text(self.render(step.text), pace)
+            deltas = split_text(self.render(step.text), pace, self.max_deltas)
         else:
             deltas = [self.render(chunk) for chunk in step.text]
         content_event = self.named("RunContent", member)

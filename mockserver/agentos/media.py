@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.datastructures import FormData
 from starlette.requests import ClientDisconnect, Request
 
@@ -96,6 +96,9 @@ class UploadLimits:
     max_size: int = 100 * 1024**2
     max_files: int = 1000
     echo_size: int = 1024**2
+    echo_total: int = 4 * 1024**2
+    """Echoed bytes of all files of one request: what an echo costs in memory is about 10x this."""
+    message_size: int = TEXT_FIELD_LIMIT
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,7 @@ class _MultipartReader:
     items: list[tuple[str, Any]] = field(default_factory=list)
     files: int = 0
     fields: int = 0
+    echoed: int = 0
     _header_name: bytes = b""
     _header_value: bytes = b""
     _headers: dict[bytes, bytes] = field(default_factory=dict)
@@ -241,7 +245,7 @@ class _MultipartReader:
             self._sink = _Sink(
                 _decode(options[b"filename"], self.charset),
                 None if content_type is None else content_type.decode("latin-1"),
-                self.limits.echo_size,
+                max(0, min(self.limits.echo_size, self.limits.echo_total - self.echoed)),
             )
         else:
             self.fields += 1
@@ -256,12 +260,17 @@ class _MultipartReader:
                 raise ApiError(413, f"File too large: {self._sink.filename!r} is over the {limit} limit (--max-upload-size)")
             self._sink.write(memoryview(data)[start:end])
         elif self._text is not None:
-            if len(self._text) + (end - start) > TEXT_FIELD_LIMIT:
+            size = len(self._text) + (end - start)
+            if self._name == "message" and size > self.limits.message_size:
+                limit = human_size(self.limits.message_size)
+                raise ApiError(413, f"message is over the {limit} limit (--max-message-size)")
+            if self._name != "message" and size > TEXT_FIELD_LIMIT:
                 raise ApiError(400, f"Part exceeded maximum size of {TEXT_FIELD_LIMIT // 1024}KB.")
             self._text += data[start:end]
 
     def on_part_end(self) -> None:
         if self._sink is not None:
+            self.echoed += len(self._sink.head)
             self.items.append((self._name, self._sink.upload()))
         elif self._text is not None:
             self.items.append((self._name, _decode(bytes(self._text), self.charset)))
@@ -289,6 +298,10 @@ async def read_multipart(request: Request, limits: UploadLimits) -> FormData:
         async for chunk in stream:
             parser.write(chunk)
         parser.finalize()
+        if parser.state not in (MultipartState.START, MultipartState.END):
+            # python-multipart accepts a body that stops early and drops its last part unseen.
+            detail = "There was an error parsing the body: the multipart body ended before its closing boundary"
+            raise ApiError(400, detail)
     except ApiError as error:
         if await _drain(stream):
             error.headers["connection"] = "close"
@@ -309,7 +322,7 @@ async def _drain(stream: Any) -> bool:
             left -= len(chunk)
             if left < 0:
                 return True
-    except ClientDisconnect:
+    except (ClientDisconnect, ApiError):  # gone, or past --read-timeout: close instead
         return True
     return False
 
@@ -325,7 +338,7 @@ def parse_files_metadata(raw: str | None) -> list[dict[str, Any] | None]:
         raise ApiError(422, f"files_metadata exceeds the {FILES_METADATA_LIMIT}-byte limit")
     try:
         parsed = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # "[" * 4000 fits in the limit and is too deep for json
         return []
     if not isinstance(parsed, list):
         return []

@@ -3,8 +3,10 @@
 A run is recorded when it ends (its stream is done, or its JSON is built), never while it
 streams: like the real server, `GET /sessions/{id}/runs` answers 404 until the first run of a
 new session has finished (agent-ui keeps the streamed text on a 404 and would blank it on an
-empty list). The store is bounded: past `limit` sessions the least recently used is dropped,
-so a long test run cannot exhaust memory.
+empty list). The store is bounded, so a long test run cannot exhaust memory: past `limit`
+sessions, or `max_total` stored bytes, the least recently used session is dropped; past
+`max_runs` runs or `max_bytes` stored bytes in one session, its oldest runs are (the newest
+is always kept). A run's bytes are `weight`'s estimate of its JSON.
 
 Records are kept as the dicts AgentOS's session routes render (`j6`…`j8` captures), keys in
 their order; member runs are stored before the team run that delegated to them, as agno does.
@@ -53,6 +55,22 @@ class Session:
     """`team`, or `agent` for a stand-alone agent's session (`team_id` then holds the agent's id)."""
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Each team run as `GET /teams/{id}/runs/{run_id}` answers it (its TeamRunOutput)."""
+    sizes: list[int] = field(default_factory=list)
+    """The JSON size of each entry of `runs`."""
+
+    @property
+    def stored(self) -> int:
+        return sum(self.sizes)
+
+    def keep(self, max_runs: int, max_bytes: int) -> int:
+        """Drop the oldest runs past either bound, the newest always kept; the bytes dropped."""
+        dropped = 0
+        stored = self.stored
+        while len(self.runs) > 1 and (len(self.runs) > max_runs or stored - dropped > max_bytes):
+            run = self.runs.pop(0)
+            self.outputs.pop(run.get("run_id", ""), None)
+            dropped += self.sizes.pop(0)
+        return dropped
 
     def team_runs(self) -> list[dict[str, Any]]:
         """The session's own runs (not its members'): what its chat history is made of."""
@@ -150,8 +168,14 @@ class Session:
 
 
 class SessionStore:
-    def __init__(self, limit: int = 1000) -> None:
+    def __init__(
+        self, limit: int = 1000, *, max_runs: int = 100, max_bytes: int = 16 * 1024**2, max_total: int = 256 * 1024**2
+    ) -> None:
         self.limit = limit
+        self.max_runs = max_runs
+        self.max_bytes = max_bytes
+        self.max_total = max_total
+        self.stored = 0
         self._sessions: OrderedDict[str, Session] = OrderedDict()
 
     def __len__(self) -> int:
@@ -159,6 +183,7 @@ class SessionStore:
 
     def clear(self) -> None:
         self._sessions.clear()
+        self.stored = 0
 
     def check_writable(self, session_id: str | None, user_id: str | None) -> None:
         """AgentOS's rule: a session owned by one user takes runs from that user only (not from
@@ -189,7 +214,7 @@ class SessionStore:
     def delete(self, session_id: str, user_id: str | None = None) -> bool:
         if self.get(session_id, user_id) is None:
             return False
-        del self._sessions[session_id]
+        self.stored -= self._sessions.pop(session_id).stored
         return True
 
     def record(self, plan: Plan, facts: RunFold, frames: Sequence[Frame], *, stream: bool = True, status: str | None = None) -> Session:
@@ -217,11 +242,14 @@ class SessionStore:
             if session.user_id is None:
                 session.user_id = context.user_id
         records = run_records(plan, facts, frames, stream, status or facts.status)
-        session.runs.extend(records)
         session.outputs[context.run_id] = stored_output(plan, facts, records[-1])
+        sizes = [weight(record) for record in records]
+        session.runs.extend(records)
+        session.sizes.extend(sizes)
+        self.stored += sum(sizes) - session.keep(self.max_runs, self.max_bytes)
         self._sessions.move_to_end(context.session_id)
-        while len(self._sessions) > self.limit:
-            self._sessions.popitem(last=False)
+        while len(self._sessions) > 1 and (len(self._sessions) > self.limit or self.stored > self.max_total):
+            self.stored -= self._sessions.popitem(last=False)[1].stored
         return session
 
 
@@ -250,6 +278,27 @@ LISTED_KEYS = (
 
 def listed_run(record: dict[str, Any]) -> dict[str, Any]:
     return {key: record.get(key) for key in LISTED_KEYS if key in record or key not in ("user_id", "tools")}
+
+
+def weight(value: Any) -> int:
+    """About the bytes of `value` as JSON: its strings' lengths plus 8 a value, without encoding it
+    (a 1 MB run's JSON took 24 ms to build; this walk takes well under 1)."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, dict):
+            total += 8 * len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            total += 8 * len(item) + 2
+            stack.extend(item)
+        else:
+            total += 8
+    return total
 
 
 def run_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str) -> list[dict[str, Any]]:

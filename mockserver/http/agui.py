@@ -68,7 +68,9 @@ async def run_agui(request: Request) -> Response:
     space_of(request).sessions.check_writable(thread_id, user_id)
     run_state = body.get("state") if isinstance(body.get("state"), dict) else None
     encoder = AGUIEvents(thread_id, run_id, run_state)
-    return start_run(request, team, user_input(messages), encoder, session_id=thread_id, run_id=run_id, user_id=user_id)
+    return await start_run(
+        request, team, user_input(messages), encoder, session_id=thread_id, run_id=run_id, user_id=user_id
+    )
 
 
 async def status(request: Request) -> Response:

@@ -60,7 +60,7 @@ async def run_chat(request: Request) -> Response:
         team = pick_team(state, space_of(request), team_id, None, "")
     space_of(request).sessions.check_writable(chat_id, None)
     run_id = str(uuid.uuid4())  # also the assistant message's id, so a UI message names its agno run
-    return start_run(
+    return await start_run(
         request, team, last_user_text(messages), UIMessageStream(run_id), session_id=chat_id, run_id=run_id
     )
 

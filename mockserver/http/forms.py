@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import FormData, UploadFile
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
-from mockserver.agentos.media import Upload, UploadLimits, read_multipart
+from mockserver.agentos.media import MAX_FIELDS, Upload, UploadLimits, read_multipart
 from mockserver.http.errors import ApiError, validation_error
+from mockserver.scenarios.templates import human_size
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+URLENCODED_SLACK = 64 * 1024
+"""Room for the other fields of an urlencoded form besides its message."""
 
 
 @dataclass(frozen=True)
@@ -51,14 +55,38 @@ async def read_form(request: Request) -> FormData:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         return FormData()
+    settings = request.app.state.mock.settings
     if content_type == "multipart/form-data":
-        settings = request.app.state.mock.settings
-        limits = UploadLimits(settings.max_upload_size, settings.max_files, settings.max_echo_size)
+        limits = UploadLimits(
+            settings.max_upload_size,
+            settings.max_files,
+            settings.max_echo_size,
+            echo_total=settings.max_echo_total,
+            message_size=settings.max_message_size,
+        )
         return await read_multipart(request, limits)
+    return await _read_urlencoded(request, settings.max_message_size + URLENCODED_SLACK)
+
+
+async def _read_urlencoded(request: Request, most: int) -> FormData:
+    """The body read up to `most` bytes (percent-encoding triples a byte at worst), then parsed."""
+    body = bytearray()
     try:
-        return await request.form()
-    except Exception as error:  # a malformed body is the client's fault, never a 500
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > 3 * most:
+                limit = human_size(most - URLENCODED_SLACK)
+                detail = f"form body is over what a {limit} message needs (--max-message-size)"
+                raise ApiError(413, detail, headers={"connection": "close"})
+    except ClientDisconnect:
+        raise ApiError(400, "The client disconnected before the body was complete") from None
+    try:
+        text = body.decode("latin-1")
+        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace", max_num_fields=MAX_FIELDS)
+    except ValueError as error:  # a malformed body is the client's fault, never a 500
         raise ApiError(400, f"There was an error parsing the body: {error}") from error
+    fields: list[tuple[str, str | UploadFile]] = [*pairs]
+    return FormData(fields)
 
 
 def run_form(form: FormData) -> RunForm:

@@ -9,11 +9,14 @@ and its scenario are the request's space's (`control/choice.py`).
 from __future__ import annotations
 
 import json
+import functools
 import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
+import anyio
+from faker import Faker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -32,12 +35,16 @@ from mockserver.run.faults import deliver, select_fault
 from mockserver.run.pipeline import RunResponse
 from mockserver.run.plan import RunContext
 from mockserver.scenarios.model import Team
+from mockserver.scenarios.templates import human_size
+from mockserver.settings import MIN_SPEED, Settings
 from mockserver.state import AppState
 from mockserver.wire.encoder import Encoder
 from mockserver.wire.run_output import TeamRunOutputJSON
 from mockserver.wire.sse import MEDIA_TYPE, STREAM_HEADERS, AgentOSEvents, IndexedAgentOSEvents, encode_frame
 
 SPEED_HEADER = "x-mock-speed"
+LONG_MESSAGE = 64 * 1024
+"""Characters of a message past which its run is planned in a worker thread."""
 
 
 def request_speed(request: Request, default: float) -> float:
@@ -48,9 +55,11 @@ def request_speed(request: Request, default: float) -> float:
         speed = float(raw)
     except ValueError:
         speed = -1.0
-    if not speed >= 0 or speed == float("inf"):
+    if not (speed == 0 or MIN_SPEED <= speed < float("inf")):
         raise ApiError(
-            400, f"X-Mock-Speed must be a number >= 0 (0 = no delays, 1 = as written, 2 = twice as fast); got {raw!r}"
+            400,
+            f"X-Mock-Speed must be 0 (no delays) or a number from {MIN_SPEED} up"
+            f" (1 = as written, 2 = twice as fast); got {raw[:40]!r}",
         )
     return speed
 
@@ -79,10 +88,13 @@ def runnable(request: Request) -> Team:
 
 async def _create_team_run(request: Request) -> Response:
     received_at = time.time()  # a scenario's head time counts from here, not after the form is read
+    settings: Settings = request.app.state.mock.settings
     space = space_of(request)
     raw = await read_form(request)
     note_form(request, raw)
     form = run_form(raw)
+    if len(form.message.encode()) > settings.max_message_size:
+        raise ApiError(413, f"message is over the {human_size(settings.max_message_size)} limit (--max-message-size)")
     session_state, metadata = run_kwargs(form.extra)
     files_metadata = parse_files_metadata(form.extra.get("files_metadata"))
     team = runnable(request)
@@ -90,7 +102,7 @@ async def _create_team_run(request: Request) -> Response:
     received = receive(form.files, files_metadata)
     streaming = IndexedAgentOSEvents() if form.background else AgentOSEvents()
     encoder = cast(Encoder, streaming if form.stream else TeamRunOutputJSON())
-    return start_run(
+    return await start_run(
         request,
         team,
         form.message,
@@ -106,7 +118,7 @@ async def _create_team_run(request: Request) -> Response:
     )
 
 
-def start_run(
+async def start_run(
     request: Request,
     team: Team,
     message: str,
@@ -129,6 +141,7 @@ def start_run(
     journal entry are the same whoever asks.
     """
     state: AppState = request.app.state.mock
+    settings = state.settings
     space = space_of(request)
     facts = noted(request)
     if facts is not None and facts.fields is None:  # a JSON request: journal what it asked
@@ -153,7 +166,16 @@ def start_run(
         session_state=session_state,
         metadata=metadata,
     )
-    plan = build_plan(context, speed=speed, seed=state.settings.seed, faker=state.faker)
+    plan_run = functools.partial(build_plan, context, speed=speed, seed=settings.seed, max_deltas=settings.max_deltas)
+    if len(message) <= LONG_MESSAGE:
+        plan = plan_run(faker=state.faker)
+    else:
+        # Tens of ms of planning: off the loop, so /health and other streams do not wait. Its own
+        # Faker (seeded per run like the shared one, so the same values) keeps the threads apart.
+        plan = await anyio.to_thread.run_sync(lambda: plan_run(faker=Faker()))
+    if len(plan.frames) > settings.max_frames:
+        detail = f"this run would send {len(plan.frames)} frames, more than {settings.max_frames} (--max-frames)"
+        raise ApiError(413, detail)
     delivery = PLAIN
     fault = select_fault(state, context, space)
     if fault is not None:

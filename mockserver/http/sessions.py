@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from mockserver.agentos.sessions import Session, SessionStore
@@ -24,6 +24,7 @@ from mockserver.http.discovery import DB_ID
 from mockserver.http.errors import ApiError
 from mockserver.http.journaling import space_of
 from mockserver.http.routing import route
+from mockserver.scenarios.templates import human_size
 
 SESSION_TYPES = ("agent", "team", "workflow")
 SORT_ORDERS = ("asc", "desc")
@@ -34,6 +35,8 @@ SORT_KEYS: dict[str, Callable[[Session], Any]] = {
     "session_name": lambda s: s.name.lower(),
 }
 PREVIEW_CHARS = 280
+BODY_SLACK = 64 * 1024
+"""A session body may hold a message-sized name plus state and metadata."""
 
 
 class _Query:
@@ -104,14 +107,46 @@ def _session_or_404(request: Request, detail: str, query: _Query, types: tuple[s
     return session
 
 
-async def _json_body(request: Request) -> Any:
-    raw = await request.body()
+async def _json_body(request: Request, *, model: bool = False) -> Any:
+    """The JSON body, parsed only when sent as JSON, as FastAPI does (so a cross-site form or
+    `text/plain` post cannot rename or delete sessions); `model`: the route's body is a model,
+    which FastAPI reports as not an object rather than as a missing field."""
+    raw = await _read_body(request, request.app.state.mock.settings.max_message_size + BODY_SLACK)
+    if not raw:
+        return None  # FastAPI: no body at all is a missing field, whatever the content type
+    if not _is_json(request.headers.get("content-type")):
+        if not model:
+            return None
+        given = raw.decode("utf-8", "replace")
+        message = "Input should be a valid dictionary or object to extract fields from"
+        raise ApiError(422, f"body: {message} (send it as Content-Type: application/json)", agentos_detail=[
+            {"type": "model_attributes_type", "loc": ["body"], "msg": message, "input": given}
+        ])
     try:
         return json.loads(raw) if raw else None
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ApiError(422, "body: JSON decode error", agentos_detail=[
             {"type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error", "input": {}, "ctx": {"error": "Expecting value"}}
         ]) from None
+
+
+def _is_json(content_type: str | None) -> bool:
+    kind = (content_type or "").split(";")[0].strip().lower()
+    main, _, sub = kind.partition("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
+
+
+async def _read_body(request: Request, most: int) -> bytes:
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > most:
+                detail = f"body is over the {human_size(most)} limit (--max-message-size plus 64 KB)"
+                raise ApiError(413, detail, headers={"connection": "close"})
+    except ClientDisconnect:
+        raise ApiError(400, "The client disconnected before the body was complete") from None
+    return bytes(body)
 
 
 def _missing_body_field(field: str) -> ApiError:
@@ -231,7 +266,7 @@ async def rename_session(request: Request) -> Response:
 
 async def update_session(request: Request) -> Response:
     query = _Query(request)
-    body = await _json_body(request)
+    body = await _json_body(request, model=True)
     if not isinstance(body, dict):
         raise _missing_body_field("update_data")
     session = _session_or_404(request, f"Session with id '{request.path_params['session_id']}' not found", query)
@@ -253,7 +288,7 @@ async def delete_session(request: Request) -> Response:
 
 
 async def delete_sessions(request: Request) -> Response:
-    body = await _json_body(request)
+    body = await _json_body(request, model=True)
     if body is None:
         raise ApiError(422, "body: Field required", agentos_detail=[
             {"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}

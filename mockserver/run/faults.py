@@ -2,9 +2,10 @@
 
 Rules are tried before normal scenario selection, in file order and then in the order of each
 file's `faults:` list; the first that covers the team, matches the message and fires wins.
-Flaky counters live in the request's space (`Space.fault_counts`); a probabilistic rule's n-th draw for a team
-comes from a generator seeded with the server seed, the rule and n, so the same seed gives the
-same failures in the same order however other teams' requests interleave.
+Flaky counters live in the request's space (`Space.fault_counts`), the least recently counted
+dropped past `--max-fault-counters` (a `per: session` rule counts every session id it sees); a
+probabilistic rule's n-th draw for a team comes from a generator seeded with the server seed,
+the rule and n, so the same seed gives the same failures in the same order however other teams' requests interleave.
 
 Timing: `latency`, `slow`, a stall's hold and its keep-alive interval are wall-clock times (the
 fault itself, so `--speed 0` does not remove them); `after: 1.5s` is a point in the scenario's
@@ -59,17 +60,22 @@ def select_fault(state: Any, context: RunContext, space: Any = None) -> FaultRul
         for rule in team.faults:
             if not rule.covers(team_id) or (rule.match is not None and not rule.match.search(context.message)):
                 continue
-            if _fires(state.settings.seed, space.fault_counts, rule, team_id, context.session_id):
+            limit = state.settings.max_fault_counters
+            if _fires(state.settings.seed, space.fault_counts, rule, team_id, context.session_id, limit):
                 return rule
     return None
 
 
-def _fires(seed: int, counts: dict[tuple[str, str, str], int], rule: FaultRule, team_id: str, session_id: str) -> bool:
+def _fires(
+    seed: int, counts: dict[tuple[str, str, str], int], rule: FaultRule, team_id: str, session_id: str, limit: int
+) -> bool:
     if rule.times is None and rule.probability is None:
         return True
     counter = (rule.key, team_id, session_id if rule.per == "session" and rule.times is not None else "")
-    seen = counts.get(counter, 0)
-    counts[counter] = seen + 1
+    seen = counts.pop(counter, 0)
+    counts[counter] = seen + 1  # last in the dict: the least recently counted is first
+    while len(counts) > limit:
+        del counts[next(iter(counts))]
     if rule.times is not None:
         return seen < rule.times
     assert rule.probability is not None
