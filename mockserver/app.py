@@ -9,7 +9,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.http import control, discovery, runs, sessions
+from mockserver.http import control, dashboard, discovery, runs, sessions
 from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
 from mockserver.http.errors import ApiError, error_response
@@ -39,7 +39,7 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
     async def server_error(request: Request, exc: Exception) -> Response:
         return error_response(ApiError(500, "Internal server error"), error_format)
 
-    routes = [*runs.routes, *discovery.routes, *sessions.routes, *control.routes]
+    routes = [*runs.routes, *discovery.routes, *sessions.routes, *control.routes, *dashboard.routes]
     app = Starlette(
         routes=routes,
         middleware=[

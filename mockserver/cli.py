@@ -432,6 +432,7 @@ def serve(settings: Settings) -> int:
     for team in scenarios.listed():
         names = ", ".join(s.name for s in team.scenarios)
         logger.info(f"  POST {url}/teams/{team.id}/runs  ({team.name}: {names})")
+    logger.info(f"dashboard: {url}/__mock/ui")
     server.run(app, settings)
     return 0
 
