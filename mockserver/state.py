@@ -78,7 +78,9 @@ class AppState:
     faker: Any
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     fault_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    """The default space's (`space()`); a request's are `space_of(request).fault_counts`."""
     sessions: SessionStore = field(default_factory=SessionStore)
+    """The default space's; a request's are `space_of(request).sessions`."""
     live_runs: LiveRuns = field(default_factory=LiveRuns)
     stopping: Stopping = field(default_factory=Stopping)
     last_reload: ReloadResult | None = None

@@ -24,6 +24,7 @@ TEST_SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 
 
 CAPTURES = Path(__file__).resolve().parent / "captures" / "agentos-3.1.10"
+EXTRA_CAPTURES = CAPTURES.with_name("agentos-3.1.10-extra")
 """Exchanges recorded from a real AgentOS 3.1.10 (see `captures/README.md`), kept in the repository."""
 
 

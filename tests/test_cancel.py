@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.settings import Settings
+from tests.conftest import EXTRA_CAPTURES as EXTRA
 from tests.conftest import capture_frames, run_server
 from tests.slow_team import count, reading, serve_app, write_slow_team
 
@@ -96,7 +99,9 @@ def test_a_finished_run_is_not_changed_by_a_late_cancel(tmp_path: Path) -> None:
     assert frames[-1] == "event: TeamRunCompleted" and "event: TeamRunCancelled" not in frames
 
 
-def test_a_client_that_leaves_mid_stream_leaves_no_live_run_and_no_session(tmp_path: Path) -> None:
+def test_a_client_that_leaves_mid_stream_leaves_no_live_run_and_a_cancelled_run(tmp_path: Path) -> None:
+    """As AgentOS 3.1.10 stores it (`agentos-3.1.10-extra/n1_disconnect_runs_now`): CANCELLED, the
+    text so far, stored events closed by the cancel pair with the reason "Operation cancelled by user"."""
     app = create_app(Settings(scenarios=write_slow_team(tmp_path), speed=1))
     state = app.state.mock
     with serve_app(app) as url, httpx.Client(timeout=5) as http:
@@ -109,5 +114,33 @@ def test_a_client_that_leaves_mid_stream_leaves_no_live_run_and_no_session(tmp_p
             time.sleep(0.01)
         assert len(state.live_runs) == 0, "the run is unregistered as soon as its client leaves"
         session_id = first.split('"session_id":"')[1].split('"')[0]
-        assert http.get(f"{url}/sessions/{session_id}/runs").status_code == 404
-        assert len(state.sessions) == 0
+        [stored] = http.get(f"{url}/sessions/{session_id}/runs").json()
+    [real] = json.loads((EXTRA / "n1_disconnect_runs_now.body").read_bytes())
+    assert (stored["status"], "cancellation_stage" in stored) == (real["status"], False)
+    assert [e["event"] for e in stored["events"]][-2:] == [e["event"] for e in real["events"]][-2:]
+    cancelled = next(e for e in stored["events"] if e["event"] == "TeamRunCancelled")
+    real_cancelled = next(e for e in real["events"] if e["event"] == "TeamRunCancelled")
+    assert list(cancelled) == list(real_cancelled) and cancelled["reason"] == real_cancelled["reason"]
+    assert cancelled["content"] == stored["content"]
+
+
+def test_a_client_that_leaves_during_a_member_run_stores_only_the_team_run(url: str) -> None:
+    """`agentos-3.1.10-extra/n2`: the member under way is not stored; the team run is CANCELLED
+    and its content is what the member had produced (its tool line and text)."""
+    session_id = f"left-{time.monotonic_ns()}"
+    data = {"message": "member please", "session_id": session_id}
+    with httpx.stream("POST", f"{url}/teams/slow-team/runs", data=data, timeout=10) as response:
+        seen = b""
+        for chunk in response.iter_raw():
+            seen += chunk
+            if seen.count(b"event: RunContent\n") >= 2:
+                break
+    deadline = time.monotonic() + 5
+    while (runs := httpx.get(f"{url}/sessions/{session_id}/runs")).status_code == 404:
+        assert time.monotonic() < deadline, "the run that lost its client was never stored"
+        time.sleep(0.02)
+    [team_run] = runs.json()
+    [real] = json.loads((EXTRA / "n2_disconnect_member_runs_later.body").read_bytes())
+    assert (team_run["status"], "team_id" in team_run) == (real["status"], True)
+    assert team_run["content"].startswith("lookup(topic=member please) completed in")
+    assert team_run["content"].endswith("m0 m1 ")

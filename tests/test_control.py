@@ -544,3 +544,35 @@ def test_namespaces_past_the_limit_go_least_recently_used_first_never_the_defaul
     state.space("c")
     assert list(state.spaces) == ["", "a", "c"]
     assert len(state.space().journal) == 1
+
+
+def test_an_open_live_journal_ends_cleanly_when_the_server_stops() -> None:
+    from mockserver.pytest_plugin import serving
+
+    body: list[bytes] = []
+    opened = threading.Event()
+
+    def watch(url: str) -> None:
+        with httpx.stream("GET", f"{url}/__mock/requests/stream", timeout=10) as response:
+            opened.set()
+            body.extend(response.iter_raw())
+
+    with serving(Settings(scenarios=SHIPPED, speed=0, reload=False)) as url:
+        watcher = threading.Thread(target=watch, args=(url,))
+        watcher.start()
+        assert opened.wait(5)
+        httpx.get(f"{url}/health")
+        time.sleep(0.2)
+        stopping = time.monotonic()
+    watcher.join(5)
+    assert not watcher.is_alive() and time.monotonic() - stopping < 0.9, "the stream did not hold up the shutdown"
+    assert b"".join(body).startswith(b"event: request\ndata: ") and b'"path":"/health"' in b"".join(body)
+
+
+def test_a_control_body_past_the_upload_limit_is_a_413_and_changes_nothing() -> None:
+    with run_server(Settings(scenarios=SHIPPED, speed=0, max_upload_size=1024)) as url:
+        big = INLINE_TEAM + "#" * 2000 + "\n"
+        response = httpx.post(f"{url}/__mock/scenarios", content=big)
+        assert response.status_code == 413 and "--max-upload-size" in response.json()["detail"]
+        assert httpx.post(f"{url}/__mock/verify", content=b" " * 2000).status_code == 413
+        assert httpx.get(f"{url}/__mock/status").json()["added_teams"] == []

@@ -118,3 +118,23 @@ def test_a_cancelled_stall_is_stored_as_cancelled(url: str) -> None:
     while stored(url, session_id).status_code == 404 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert team_statuses(url, session_id) == ["CANCELLED"]
+
+
+@pytest.mark.parametrize("team", ["error-drop", "error-stall"])
+def test_a_run_whose_connection_is_lost_is_stored_cancelled_as_agentos_stores_a_client_that_left(
+    url: str, team: str
+) -> None:
+    """A drop cuts the connection and a stall holds until the client gives up: either way the
+    server sees its client go, and AgentOS stores such a run CANCELLED (`agentos-3.1.10-extra/n1`)."""
+    session_id = str(uuid.uuid4())
+    data = {"message": "hi", "session_id": session_id}
+    with pytest.raises(httpx.HTTPError):
+        httpx.post(f"{url}/teams/{team}/runs", data=data, timeout=httpx.Timeout(10, read=0.5))
+    deadline = time.monotonic() + 5
+    while stored(url, session_id).status_code == 404:
+        assert time.monotonic() < deadline, "the run was never stored"
+        time.sleep(0.02)
+    [record] = [r for r in stored(url, session_id).json() if "team_id" in r]
+    assert record["status"] == "CANCELLED" and "cancellation_stage" not in record
+    reason = next(e for e in record["events"] if e["event"] == "TeamRunCancelled")["reason"]
+    assert reason == "Operation cancelled by user"

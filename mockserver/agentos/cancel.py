@@ -22,16 +22,27 @@ from mockserver.run.plan import Frame, Plan
 
 def cancel_frames(plan: Plan, facts: RunFold, elapsed: float) -> list[Frame]:
     """The frames that close `plan`, cancelled `elapsed` seconds in, after the frames `facts` read."""
+    return _closing(plan, facts, elapsed, f"Run {plan.context.run_id} was cancelled", close_member=True)
+
+
+def client_left_frames(plan: Plan, facts: RunFold, elapsed: float) -> list[Frame]:
+    """What AgentOS stores to close a run whose client went away (`n1`, `n2` captures): the
+    team's cancel pair with the reason "Operation cancelled by user"; a member run under way
+    is not closed, and not stored."""
+    return _closing(plan, facts, elapsed, "Operation cancelled by user", close_member=False)
+
+
+def _closing(plan: Plan, facts: RunFold, elapsed: float, reason: str, *, close_member: bool) -> list[Frame]:
     context = plan.context
     created_at = int(context.started_at + elapsed)
     member = facts.member_under_way()
     responses = member_responses(plan, facts)
     frames: list[Frame] = []
-    if member is not None:
+    if member is not None and close_member:
         envelope = member_envelope(member.started.data)
-        reason = f"Run {member.run_id} was cancelled"
-        content = "".join(member.text) or reason
-        frames.append(_frame(elapsed, "RunCancelled", created_at, envelope, content=content, reason=reason))
+        member_reason = f"Run {member.run_id} was cancelled"
+        content = "".join(member.text) or member_reason
+        frames.append(_frame(elapsed, "RunCancelled", created_at, envelope, content=content, reason=member_reason))
         frames.append(_frame(
             elapsed, "RunCompleted", created_at, envelope, content=content, content_type="str",
             session_state={"current_session_id": context.session_id, "current_run_id": member.run_id},
@@ -42,7 +53,6 @@ def cancel_frames(plan: Plan, facts: RunFold, elapsed: float) -> list[Frame]:
             responses.append(_cancelled_response(planned, content, member))
 
     envelope = team_envelope(context)
-    reason = f"Run {context.run_id} was cancelled"
     content = "".join(facts.team_text) + "".join(member.output if member is not None else []) or reason
     frames.append(_frame(elapsed, "TeamRunCancelled", created_at, envelope, content=content, reason=reason))
     completed: dict[str, Any] = {"content": content, "content_type": "str", "session_state": {}}

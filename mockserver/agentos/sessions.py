@@ -207,9 +207,9 @@ def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bo
 
 
 def _member_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool) -> list[dict[str, Any]]:
-    """Member runs that started within `frames`, with the responses the run reports for them."""
-    responses = {r["run_id"]: r for r in plan.member_responses}
-    responses.update((r["run_id"], r) for r in member_responses(plan, facts) if isinstance(r, dict) and "run_id" in r)
+    """Member runs that started within `frames` and that the run reports a response for (a member
+    cut off with its client is not stored, as in `agentos-3.1.10-extra/n2`)."""
+    responses = {r["run_id"]: r for r in member_responses(plan, facts) if isinstance(r, dict) and "run_id" in r}
     records = []
     for run_id in facts.members:
         response = responses.get(run_id)

@@ -37,8 +37,19 @@ def _bad(error: ControlError) -> ApiError:
     return ApiError(400, str(error))
 
 
+async def _body(request: Request) -> bytes:
+    """The whole body, refused past `--max-upload-size` rather than held whatever its size."""
+    limit = _state(request).settings.max_upload_size
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise ApiError(413, f"a control request body may be at most {limit} bytes (--max-upload-size)")
+    return bytes(raw)
+
+
 async def _json(request: Request, *, empty: Any = None) -> Any:
-    raw = await request.body()
+    raw = await _body(request)
     if not raw.strip():
         return empty
     try:
@@ -161,14 +172,9 @@ async def delete_scenario(request: Request) -> Response:
 
 
 async def add_scenarios(request: Request) -> Response:
-    limit = _state(request).settings.max_upload_size
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
-            raise ApiError(413, f"a scenario document may be at most {limit} bytes (--max-upload-size)")
+    raw = await _body(request)
     try:
-        text = bytes(raw).decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ApiError(400, "the body is not UTF-8 text; send the YAML of one scenario file") from None
     try:

@@ -48,6 +48,7 @@ DEFAULT_HEADERS: dict[int, tuple[tuple[str, str], ...]] = {
     503: (("Retry-After", "30"),),
 }
 
+
 def select_fault(state: Any, context: RunContext, space: Any = None) -> FaultRule | None:
     """The first rule that covers the team, matches the message and fires this time, if any.
 

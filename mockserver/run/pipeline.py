@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import anyio
 from starlette.types import Message, Receive, Scope, Send
 
-from mockserver.agentos.cancel import cancel_frames
-from mockserver.agentos.fold import RunFold
+from mockserver.agentos.cancel import cancel_frames, client_left_frames
+from mockserver.agentos.fold import RunFold, fold
 from mockserver.run.delivery import Delivery
 from mockserver.run.live import RunControl
 from mockserver.run.plan import Frame, Plan
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 RUN_RECORD = "mock.run"
 """The scope key of the run's `RunRecord`, read by the request journal once the response is over."""
+
 
 @dataclass
 class RunRecord:
@@ -45,6 +46,8 @@ class RunRecord:
     status: int = 200
     started: float = field(default_factory=time.monotonic)
     duration: float = 0.0
+    elapsed: float = 0.0
+    """Seconds into the plan's own clock when it ended."""
     lateness: float = 0.0
 
     def take(self, frames: list[Frame] | tuple[Frame, ...]) -> None:
@@ -55,7 +58,14 @@ class RunRecord:
 
 class RunResponse:
     def __init__(
-        self, state: AppState, plan: Plan, delivery: Delivery, encoder: Encoder, *, stream: bool, space: Space | None = None
+        self,
+        state: AppState,
+        plan: Plan,
+        delivery: Delivery,
+        encoder: Encoder,
+        *,
+        stream: bool,
+        space: Space | None = None,
     ) -> None:
         self.state = state
         self.space = space if space is not None else state.space()
@@ -86,6 +96,7 @@ class RunResponse:
                 run.ending = "stalled"
             run.duration = time.monotonic() - run.started
             run.lateness = player.lateness
+            run.elapsed = player.elapsed() if player.start else 0.0
             self._finished()
 
     async def _listen(self, receive: Receive, scope: anyio.CancelScope) -> None:
@@ -179,15 +190,17 @@ class RunResponse:
     def _finished(self) -> None:
         run = self.run
         log_run(run)
-        if run.ending in SESSION_STATUS:
-            status = SESSION_STATUS[run.ending]
-            self.space.sessions.record(run.plan, run.facts, run.sent, stream=run.stream, status=status)
+        if run.ending in STORED_AS_FRAMES_SAY:
+            self.space.sessions.record(run.plan, run.facts, run.sent, stream=run.stream)
+        elif run.ending in CLIENT_LEFT:
+            closing = client_left_frames(run.plan, run.facts, run.elapsed)
+            frames = [*run.sent, *closing]
+            self.space.sessions.record(run.plan, fold(frames), frames, stream=run.stream)
 
 
-SESSION_STATUS: dict[str, str | None] = {
-    "completed": None,
-    "error": None,
-    "cancelled": None,
-}
-"""How each ending is stored in its session: None as its frames say; endings not listed
-(the client left, a cut connection, shutdown, a refusal) store nothing."""
+STORED_AS_FRAMES_SAY = frozenset({"completed", "error", "cancelled"})
+"""Endings whose run is stored as its frames end it (COMPLETED, ERROR or CANCELLED)."""
+
+CLIENT_LEFT = frozenset({"disconnected", "stalled", "dropped"})
+"""Endings AgentOS sees as a client that went away: it stores the run CANCELLED (`n1`, `n2`).
+A shutdown or a refused request stores nothing."""
