@@ -150,6 +150,7 @@ const where = (text) => (text ? node("code", { class: "where", title: text }, te
 
 function renderScenarios() {
   const list = $("#teams");
+  const first = !list.children.length;
   const openIds = new Set([...list.querySelectorAll("details[open]")].map((d) => d.dataset.team));
   list.replaceChildren(
     ...state.teams.map((team) => {
@@ -159,7 +160,7 @@ function renderScenarios() {
         onchange: (event) => chooseScenario(team.id, event.target.value),
       }, node("option", { value: "" }, team.sequence.length ? "automatic (sequence)" : "automatic (match)"),
       team.scenarios.map((s) => node("option", { value: s.name, selected: override && override[0] === s.name }, s.name)));
-      const details = node("details", { "data-team": team.id, open: openIds.has(team.id) || undefined },
+      const details = node("details", { "data-team": team.id, open: first || openIds.has(team.id) || undefined },
         node("summary", {},
           node("span", { class: "team-name" }, team.name),
           node("span", { class: "muted small" }, ` ${team.id}`),
