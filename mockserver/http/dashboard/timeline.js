@@ -33,7 +33,8 @@ const Timeline = (() => {
     return power * 10;
   }
 
-  const ms = (value) => (value >= 1000 ? `${(value / 1000).toFixed(value >= 10000 ? 0 : 1)} s` : `${Math.round(value)} ms`);
+  const ms = (value) =>
+    value >= 1000 ? `${(value / 1000).toFixed(value >= 10000 ? 0 : 1)} s` : `${value >= 10 || !value ? Math.round(value) : value.toFixed(1)} ms`;
 
   function draw(container, timeline, onPick) {
     container.textContent = "";
@@ -50,10 +51,14 @@ const Timeline = (() => {
     for (const frame of frames) if (!lanes.includes(frame[col.lane])) lanes.push(frame[col.lane]);
     let end = frames[frames.length - 1][col.at_ms];
     for (const mark of timeline.marks) end = Math.max(end, mark.at_ms + (mark.ms || 0));
-    end = Math.max(end * 1.02, 1);
+    // At speed 0 every frame leaves at once: lay them out in order, so each still has its mark.
+    const instant = end < 1;
+    end = instant ? Math.max(frames.length - 1, 1) : end * 1.02;
     const width = Math.max(container.clientWidth || 640, 420);
     const height = AXIS + lanes.length * LANE + 10;
-    const x = (at) => LABEL + (at / end) * (width - LABEL - 14);
+    const scale = (at) => LABEL + (at / end) * (width - LABEL - 14);
+    const x = instant ? () => LABEL : scale;
+    const frameX = instant ? (i) => scale(i) : (i) => scale(frames[i][col.at_ms]);
     const laneY = (lane) => AXIS + lanes.indexOf(lane) * LANE + LANE / 2;
 
     const svg = el("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "timeline-svg", role: "img",
@@ -68,8 +73,12 @@ const Timeline = (() => {
       const label = el("text", { x: 8, y: top + LANE / 2 + 4, class: "lane-label" }, svg);
       label.textContent = lane === "team" ? "team" : lane;
     });
+    if (instant) {
+      const note = el("text", { x: LABEL, y: AXIS - 8, class: "axis" }, svg);
+      note.textContent = `every frame left at once (${ms(frames[frames.length - 1][col.at_ms])}): shown in order`;
+    }
     const step = niceStep(end);
-    for (let t = 0; t <= end; t += step) {
+    for (let t = 0; !instant && t <= end; t += step) {
       el("line", { x1: x(t), x2: x(t), y1: AXIS - 4, y2: height - 10, class: "grid" }, svg);
       const label = el("text", { x: x(t), y: AXIS - 8, class: "axis", "text-anchor": "middle" }, svg);
       label.textContent = ms(t);
@@ -85,10 +94,12 @@ const Timeline = (() => {
       } else if (mark.kind === "head_delay") {
         title.textContent = `${ms(mark.ms)} before the response head`;
       } else {
-        el("line", { x1: x(mark.at_ms), x2: x(mark.at_ms), y1: AXIS - 2, y2: height - 8, class: "cutline" }, group);
+        const at = instant ? scale(Math.max(mark.frame - 0.5, 0)) : x(mark.at_ms);
+        el("line", { x1: at, x2: at, y1: AXIS - 2, y2: height - 8, class: "cutline" }, group);
         title.textContent = `${mark.kind} after frame ${mark.frame} at ${ms(mark.at_ms)}`;
       }
-      const label = el("text", { x: x(mark.at_ms) + 4, y: height - 12, class: "fault-label" }, group);
+      const labelAt = instant && mark.frame != null ? scale(Math.max(mark.frame - 0.5, 0)) : x(mark.at_ms);
+      const label = el("text", { x: labelAt + 4, y: height - 12, class: "fault-label" }, group);
       label.textContent = { hold: "hold", cut: "✂ cut", cancel: "cancel", head_delay: `head +${ms(mark.ms)}` }[mark.kind] || mark.kind;
     }
 
@@ -100,11 +111,12 @@ const Timeline = (() => {
       else if (open.has(call)) {
         const start = frames[open.get(call)];
         const y = laneY(frame[col.lane]);
-        const x0 = x(start[col.at_ms]);
+        const x0 = frameX(open.get(call));
+        const x1 = frameX(i);
         const span = el("g", { class: /Error$/.test(frame[col.event]) ? "span span-error" : "span" }, svg);
-        el("rect", { x: x0, y: y - 11, width: Math.max(x(frame[col.at_ms]) - x0, 3), height: 22, rx: 4 }, span);
+        el("rect", { x: x0, y: y - 11, width: Math.max(x1 - x0, 3), height: 22, rx: 4 }, span);
         el("title", {}, span).textContent = `${start[col.text]}: ${ms(frame[col.at_ms] - start[col.at_ms])}`;
-        if (x(frame[col.at_ms]) - x0 > 60) {
+        if (x1 - x0 > 60) {
           const label = el("text", { x: x0 + 6, y: y - 14, class: "span-label" }, span);
           label.textContent = start[col.text];
         }
@@ -115,7 +127,7 @@ const Timeline = (() => {
     const marks = [];
     frames.forEach((frame, i) => {
       const kind = kindOf(frame[col.event]);
-      const cx = x(frame[col.at_ms]);
+      const cx = frameX(i);
       const y = laneY(frame[col.lane]);
       let node;
       if (kind === "content") node = el("line", { x1: cx, x2: cx, y1: y - 7, y2: y + 7 }, svg);
