@@ -135,7 +135,7 @@ def test_the_page_asks_for_the_key_once_then_lists_the_scenarios(page: Page, sho
     page.wait_for_selector("#teams .team-name")
     names = page.locator("#teams .team-name").all_text_contents()
     assert names == ["Quick Team", "Research Team", "Error Stall"]
-    assert page.locator("#live").text_content() == "live"
+    page.wait_for_function("document.getElementById('live').textContent === 'live'", timeout=5000)
     assert page.evaluate("sessionStorage.getItem('mockserver.key')") == KEY
     assert page.locator("#teams details[open]").count() == 3, "every team opens with its scenarios shown"
     assert "/(?i)\\bresume\\b/" in page.locator("#teams details[data-team='error-stall']").text_content()
