@@ -9,7 +9,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.http import agui, chat, control, discovery, empty_states, openapi, runs, sessions
+from mockserver.http import agui, chat, control, dashboard, discovery, empty_states, openapi, runs, sessions
 from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
 from mockserver.http.errors import ApiError, error_response
@@ -50,6 +50,7 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
         *chat.routes,
         *empty_states.routes,
         *openapi.routes,
+        *dashboard.routes,
     ]
     app = Starlette(
         routes=routes,

@@ -542,6 +542,7 @@ def serve(settings: Settings) -> int:
     for agent in scenarios.listed_agents():
         names = ", ".join(s.name for s in agent.scenarios)
         logger.info(f"  POST {url}/agents/{agent.id}/runs  ({agent.name}: {names})")
+    logger.info(f"dashboard: {url}/__mock/ui")
     server.run(app, settings)
     return 0
 

@@ -73,6 +73,9 @@ def test_serve_prints_its_url_and_teams_then_serves() -> None:
         teams = int(first.split(" with ")[1].split()[0])
         lines = [process.stdout.readline() for _ in range(teams)]  # type: ignore[union-attr]
         assert any("/teams/research-team/runs  (Research Team: research)" in line for line in lines)
+        while "dashboard: " not in (line := process.stdout.readline()):  # type: ignore[union-attr]
+            assert line, "serve printed no dashboard line"
+        assert f"dashboard: http://127.0.0.1:{port}/__mock/ui" in line
         deadline = time.monotonic() + 10
         while True:
             try:

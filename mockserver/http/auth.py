@@ -14,6 +14,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mockserver.http.errors import ApiError, error_response
 
 OPEN_PATHS = frozenset({"/", "/health", "/info", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
+OPEN_PREFIX = "/__mock/ui"
+"""The dashboard's static files: they hold no data, and a browser cannot send a key to load a page."""
 CONTROL_PREFIX = "/__mock/"
 """The mock's own control routes: they take `control_key` when one is set, else the same key."""
 
@@ -50,7 +52,10 @@ class BearerAuth:
 
 
 def _is_open(scope: Scope) -> bool:
-    if scope["path"].rstrip("/") in OPEN_PATHS or scope["path"] in OPEN_PATHS:
+    path = scope["path"]
+    if path.rstrip("/") in OPEN_PATHS or path in OPEN_PATHS:
+        return True
+    if scope["method"] == "GET" and (path == OPEN_PREFIX or path.startswith(OPEN_PREFIX + "/")):
         return True
     headers = dict(scope["headers"])
     return scope["method"] == "OPTIONS" and b"access-control-request-method" in headers

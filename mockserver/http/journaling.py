@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.agentos.media import Upload
+from mockserver.control.timeline import timeline_of
 from mockserver.http.auth import CONTROL_PREFIX
 from mockserver.http.errors import ApiError, error_response
 from mockserver.run.pipeline import RUN_RECORD, RunRecord
@@ -160,9 +161,12 @@ def build_entry(scope: Scope, facts: Noted, status: int | None, duration: float)
             events=[frame.event for frame in run.sent],
             ending=run.ending,
             late_ms=round(run.lateness * 1000, 1),
+            timeline=timeline_of(run.sent, run.delivery, run.plan.frames),
         )
     else:
-        entry.update(run_id=None, scenario=None, scenario_where=None, fault=None, frames=0, events=[], ending=None)
+        entry.update(
+            run_id=None, scenario=None, scenario_where=None, fault=None, frames=0, events=[], ending=None, timeline=None
+        )
     entry["duration_ms"] = round(duration * 1000, 1)
     return entry
 
