@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import loadgen  # noqa: E402
+import loadgen
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "scenarios"
@@ -276,7 +276,8 @@ def measure_start(tmp: Path, args: argparse.Namespace) -> None:
     try:
         for _ in range(args.finished // 50):
             loadgen_run("burst", "--port", str(port), "--team", "research-team", "--streams", "50")
-        print(f"  mock RSS after {args.finished // 50 * 50} finished research-team runs: {rss_mib(server.process.pid):.1f} MiB")
+        runs = args.finished // 50 * 50
+        print(f"  mock RSS after {runs} finished research-team runs: {rss_mib(server.process.pid):.1f} MiB")
     finally:
         server.stop()
 
@@ -330,9 +331,11 @@ def main() -> None:
         (tmp / "timing" / "timing.yaml").write_text(TIMING_SCENARIO)
         with servers(tmp) as (mock, ticks, bare):
             if "throughput" in only:
-                print(f"1. throughput, speed 0, research-team, {args.connections} connections, {args.seconds:g} s a round")
+                print(f"1. throughput, speed 0, research-team, {args.connections} connections,"
+                      f" {args.seconds:g} s a round")
                 ratios = measure_throughput(mock, bare, args)
-                print(f"  ratio mock / bare: median {statistics.median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f}")
+                print(f"  ratio mock / bare: median {statistics.median(ratios):.2f},"
+                      f" range {min(ratios):.2f}-{max(ratios):.2f}")
             if "burst" in only:
                 print(f"2. {args.streams} concurrent streams of 20 frames 100 ms apart, all started at once")
                 ratios = measure_burst(ticks, bare, args)
