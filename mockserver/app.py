@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from faker import Faker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -13,6 +12,7 @@ from mockserver.http import discovery, runs, sessions
 from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
 from mockserver.http.errors import ApiError, error_response
+from mockserver.scenarios.fakes import SeededFaker
 from mockserver.scenarios.loader import load_directory
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.scenarios.reload import watching
@@ -49,5 +49,5 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
         lifespan=watching,
     )
-    app.state.mock = AppState(settings=settings, scenarios=scenarios, faker=Faker(), sessions=SessionStore(settings.max_sessions))
+    app.state.mock = AppState(settings=settings, scenarios=scenarios, faker=SeededFaker(), sessions=SessionStore(settings.max_sessions))
     return app

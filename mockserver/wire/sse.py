@@ -20,9 +20,15 @@ KEEP_ALIVE = b": keep-alive\n\n"
 _SPLITLINES_ESCAPES = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""One encoder for every frame: `json.dumps` with options builds a new one per call."""
+
+
 def encode_json(data: Any) -> str:
     """Compact JSON with raw UTF-8, as FastAPI and agno write it."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).translate(_SPLITLINES_ESCAPES)
+    text = _JSON.encode(data)
+    # `translate` walks the text in Python-level steps; ASCII text (most frames) has nothing to escape.
+    return text if text.isascii() else text.translate(_SPLITLINES_ESCAPES)
 
 
 def encode_frame(event: str, data: Mapping[str, Any]) -> bytes:
