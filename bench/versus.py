@@ -5,8 +5,9 @@ mock does) with a `StreamingResponse` of the very bytes the mock sent for the sa
 one frame a send, and serves `/health`. Every measurement runs against both servers in turn,
 in alternating order, round after round, so the ratios hold on a shared and noisy machine.
 
-1. throughput: speed 0, research-team, `--connections` keep-alive connections (wrk -c10's shape)
-   for `--seconds`; runs per second, and mock / bare.
+1. throughput: speed 0, research-team, `--connections` keep-alive connections (wrk -c10's shape),
+   in slices of `--seconds`, mock and bare in turn; runs per second, and the median of the
+   mock / bare ratios of the slice pairs.
 2. burst: `--streams` concurrent streams of 20 frames 100 ms apart (the `ticks` team, written
    to a temporary folder), all started at once, over raw sockets; median and last stream done,
    the ratio of the last, and the mock's own lateness (the `late_ms` of its run log lines).
@@ -19,7 +20,7 @@ asyncio + h11; the mock runs on whatever uvicorn picks: uvloop + httptools when 
 extra is installed (`pip install -e '.[fast]'`), so run it from a virtualenv with and one
 without the extra to see what the extra gives.
 
-Run: python bench/versus.py [--rounds 3] [--connections 10] [--seconds 8] [--streams 1000] [--only burst]
+Run: python bench/versus.py [--rounds 3] [--slices 8] [--seconds 1.5] [--streams 1000] [--only burst]
 """
 
 from __future__ import annotations
@@ -186,7 +187,9 @@ def bare_command(tmp: Path, port: int) -> list[str]:
 
 
 def loadgen_run(*args: str) -> dict[str, float]:
-    output = subprocess.run([sys.executable, str(LOADGEN), *args, "--json"], check=True, capture_output=True)
+    output = subprocess.run([sys.executable, str(LOADGEN), *args, "--json"], capture_output=True)
+    if output.returncode != 0:
+        raise RuntimeError(f"loadgen {' '.join(args)} failed:\n{output.stderr.decode(errors='replace')[-2000:]}")
     return json.loads(output.stdout)
 
 
@@ -220,17 +223,25 @@ def rounds_of(count: int) -> Iterator[tuple[int, bool]]:
 
 
 def measure_throughput(mock: Server, bare: Server, args: argparse.Namespace) -> list[float]:
+    """`--rounds` rounds of `--slices` pairs of short slices, mock and bare in turn: the load of a
+    shared machine swings within seconds, so each ratio compares slices taken moments apart."""
     ratios = []
     for number, mock_first in rounds_of(args.rounds):
-        rates = {}
-        for server in (mock, bare) if mock_first else (bare, mock):
-            rates[server.name] = loadgen_run("throughput", "--port", str(server.port), "--team", "research-team",
-                                             "--connections", str(args.connections),
-                                             "--seconds", str(args.seconds))["runs_per_s"]
-        ratio = rates["mock"] / rates["bare"]
+        totals = {"mock": 0.0, "bare": 0.0}
+        pairs = []
+        for _slice in range(args.slices):
+            rates = {}
+            for server in (mock, bare) if mock_first else (bare, mock):
+                rates[server.name] = loadgen_run("throughput", "--port", str(server.port), "--team", "research-team",
+                                                 "--connections", str(args.connections), "--warmup", "0.3",
+                                                 "--seconds", str(args.seconds))["runs_per_s"]
+                totals[server.name] += rates[server.name] / args.slices
+            pairs.append(rates["mock"] / rates["bare"])
+            mock_first = not mock_first
+        ratio = statistics.median(pairs)
         ratios.append(ratio)
-        print(f"  round {number}: mock {rates['mock']:7.1f} runs/s | bare {rates['bare']:7.1f} runs/s"
-              f" | ratio {ratio:.2f}", flush=True)
+        print(f"  round {number}: mock {totals['mock']:7.1f} runs/s | bare {totals['bare']:7.1f} runs/s (means)"
+              f" | median ratio of {args.slices} pairs {ratio:.2f}", flush=True)
     return ratios
 
 
@@ -313,7 +324,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=1.5, help="length of one throughput slice")
+    parser.add_argument("--slices", type=int, default=8, help="mock/bare slice pairs a throughput round")
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--finished", type=int, default=1000)
     parser.add_argument("--only", choices=("throughput", "burst", "start", "timing"), action="append")
@@ -332,7 +344,7 @@ def main() -> None:
         with servers(tmp) as (mock, ticks, bare):
             if "throughput" in only:
                 print(f"1. throughput, speed 0, research-team, {args.connections} connections,"
-                      f" {args.seconds:g} s a round")
+                      f" slices of {args.seconds:g} s")
                 ratios = measure_throughput(mock, bare, args)
                 print(f"  ratio mock / bare: median {statistics.median(ratios):.2f},"
                       f" range {min(ratios):.2f}-{max(ratios):.2f}")
