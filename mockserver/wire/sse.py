@@ -46,7 +46,10 @@ class AgentOSEvents:
     def frames(self, frames: Sequence[Frame]) -> bytes:
         if len(frames) == 1:
             return encode_frame(frames[0].event, frames[0].data)
-        return b"".join(encode_frame(frame.event, frame.data) for frame in frames)
+        # One text for the batch, checked for the three escapes once (event names are ASCII).
+        encode = _JSON.encode
+        text = "".join([f"event: {frame.event}\ndata: {encode(frame.data)}\n\n" for frame in frames])
+        return (text if text.isascii() else text.translate(_SPLITLINES_ESCAPES)).encode()
 
     def keep_alive(self) -> bytes:
         return KEEP_ALIVE
