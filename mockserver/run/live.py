@@ -12,12 +12,12 @@ class RunControl:
 
     def __init__(self) -> None:
         self.cancelled = anyio.Event()
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiters: set[asyncio.Future[None]] = set()
 
     def cancel(self) -> None:
         self.cancelled.set()
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        for waiter in self._waiters:
+            _wake(waiter)
 
     async def wait_until(self, deadline: float) -> bool:
         """Sleep until `deadline` on the loop clock; False if the run was cancelled first.
@@ -30,13 +30,14 @@ class RunControl:
         loop = asyncio.get_running_loop()
         if deadline <= loop.time():
             return True
-        waiter = self._waiter = loop.create_future()
+        waiter: asyncio.Future[None] = loop.create_future()
         timer = loop.call_at(deadline, _wake, waiter)
+        self._waiters.add(waiter)
         try:
             await waiter
         finally:
             timer.cancel()
-            self._waiter = None
+            self._waiters.discard(waiter)
         return not self.cancelled.is_set()
 
 
