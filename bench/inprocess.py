@@ -38,9 +38,19 @@ def request_parts(team: str) -> tuple[dict[str, Any], bytes]:
     method, path, _ = lines[0].split(b" ")
     headers = [(name.lower(), value) for name, _, value in (line.partition(b": ") for line in lines[1:])]
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method.decode(),
-        "scheme": "http", "path": path.decode(), "raw_path": path, "query_string": b"", "root_path": "",
-        "headers": headers, "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 7777), "state": {},
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method.decode(),
+        "scheme": "http",
+        "path": path.decode(),
+        "raw_path": path,
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 7777),
+        "state": {},
     }
     return scope, body
 

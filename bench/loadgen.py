@@ -32,8 +32,14 @@ TERMINATOR = b"\r\n0\r\n\r\n"
 BOUNDARY = "loadgenboundary7f3a"
 
 
-def run_request(team: str, message: str = "What is the capital of France?", *, host: str = "127.0.0.1",
-                speed: str | None = None, close: bool = False) -> bytes:
+def run_request(
+    team: str,
+    message: str = "What is the capital of France?",
+    *,
+    host: str = "127.0.0.1",
+    speed: str | None = None,
+    close: bool = False,
+) -> bytes:
     """A complete multipart `POST /teams/{team}/runs` with `message` and `stream=true`."""
     parts = []
     for name, value in (("message", message), ("stream", "true")):
@@ -78,20 +84,21 @@ class Exchange(asyncio.Protocol):
         self.received += len(data)
         if self.body is not None:
             self.body += data
-        tail = self.keep + data[-len(TERMINATOR):]
+        tail = self.keep + data[-len(TERMINATOR) :]
         if tail.endswith(TERMINATOR):
             self.keep = b""
             self.done(self)
         else:
-            self.keep = tail[-len(TERMINATOR):]
+            self.keep = tail[-len(TERMINATOR) :]
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.lost.done():
             self.lost.set_result(None)
 
 
-async def throughput(host: str, port: int, request: bytes, connections: int, seconds: float,
-                     warmup: float = 1.0) -> float:
+async def throughput(
+    host: str, port: int, request: bytes, connections: int, seconds: float, warmup: float = 1.0
+) -> float:
     """Completed responses per second over `seconds`, after `warmup` seconds not counted."""
     loop = asyncio.get_running_loop()
     counting = False
@@ -135,9 +142,9 @@ async def burst(host: str, port: int, request: bytes, streams: int) -> list[floa
         if len(finished) == streams and not all_done.done():
             all_done.set_result(None)
 
-    exchanges = await asyncio.gather(*(
-        loop.create_connection(lambda: Exchange(request, done), host, port) for _ in range(streams)
-    ))
+    exchanges = await asyncio.gather(
+        *(loop.create_connection(lambda: Exchange(request, done), host, port) for _ in range(streams))
+    )
     started = time.perf_counter()
     for _, exchange in exchanges:
         exchange.send()
@@ -172,7 +179,7 @@ def dechunk(response: bytes) -> bytes:
         if size == 0:
             return bytes(body)
         body += rest[:size]
-        rest = rest[size + 2:]
+        rest = rest[size + 2 :]
 
 
 def new_loop() -> asyncio.AbstractEventLoop:
@@ -201,13 +208,18 @@ def main() -> None:
     if args.mode == "throughput":
         request = run_request(args.team, args.message, host=args.host)
         rate = loop.run_until_complete(
-            throughput(args.host, args.port, request, args.connections, args.seconds, args.warmup))
+            throughput(args.host, args.port, request, args.connections, args.seconds, args.warmup)
+        )
         result: dict[str, float] = {"runs_per_s": rate}
     else:
         request = run_request(args.team, args.message, host=args.host, close=True)
         times = loop.run_until_complete(burst(args.host, args.port, request, args.streams))
-        result = {"streams": len(times), "median_s": statistics.median(times), "max_s": times[-1],
-                  "p99_s": times[int(len(times) * 0.99) - 1]}
+        result = {
+            "streams": len(times),
+            "median_s": statistics.median(times),
+            "max_s": times[-1],
+            "p99_s": times[int(len(times) * 0.99) - 1],
+        }
     loop.close()
     print(json.dumps(result) if args.json else " ".join(f"{k}={v:.3f}" for k, v in result.items()))
     sys.stdout.flush()

@@ -49,7 +49,7 @@ SHIPPED = ROOT / "scenarios"
 LOADGEN = Path(__file__).resolve().parent / "loadgen.py"
 HOST = "127.0.0.1"
 
-BARE_APP = textwrap.dedent('''
+BARE_APP = textwrap.dedent("""
     import asyncio
     import os
 
@@ -84,9 +84,9 @@ BARE_APP = textwrap.dedent('''
         return JSONResponse({"status": "ok"})
 
     app = Starlette(routes=[Route("/teams/{team_id}/runs", run, methods=["POST"]), Route("/health", health)])
-''')
+""")
 
-TICKS_SCENARIO = textwrap.dedent('''
+TICKS_SCENARIO = textwrap.dedent("""
     version: 1
     team: {id: ticks, name: Ticks}
     scenarios:
@@ -94,10 +94,10 @@ TICKS_SCENARIO = textwrap.dedent('''
         gap: 100ms
         model_requests: false
         events:
-''') + "".join(f"          - event: CustomEvent\n            tick: {i}\n" for i in range(18))
+""") + "".join(f"          - event: CustomEvent\n            tick: {i}\n" for i in range(18))
 """TeamRunStarted, 18 custom events and TeamRunCompleted: 20 frames 100 ms apart, 1.9 s in all."""
 
-TIMING_SCENARIO = textwrap.dedent('''
+TIMING_SCENARIO = textwrap.dedent("""
     version: 1
     team: {id: timing, name: Timing}
     scenarios:
@@ -105,7 +105,7 @@ TIMING_SCENARIO = textwrap.dedent('''
         gap: 20ms
         model_requests: false
         events:
-''') + "".join(f"          - event: CustomEvent\n            tick: {i}\n" for i in range(198))
+""") + "".join(f"          - event: CustomEvent\n            tick: {i}\n" for i in range(198))
 
 LATE = re.compile(rb"team=(\S+) .*late_ms=([0-9.]+)")
 
@@ -163,7 +163,7 @@ class Server:
         """The `late_ms` of the run log lines of `team` written since the last call."""
         assert self.log is not None
         data = self.log.read_bytes()
-        new, self.log_offset = data[self.log_offset:], len(data)
+        new, self.log_offset = data[self.log_offset :], len(data)
         return [float(m.group(2)) for m in LATE.finditer(new) if m.group(1) == team.encode()]
 
     def stop(self) -> None:
@@ -177,13 +177,39 @@ class Server:
 
 def mock_command(port: int, scenarios: Path, speed: str) -> list[str]:
     """`mockserver serve`: uvicorn picks uvloop and httptools by itself when they are installed."""
-    return [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--speed", speed,
-            "--scenarios", str(scenarios), "--no-access-log"]
+    return [
+        sys.executable,
+        "-m",
+        "mockserver",
+        "serve",
+        "--port",
+        str(port),
+        "--speed",
+        speed,
+        "--scenarios",
+        str(scenarios),
+        "--no-access-log",
+    ]
 
 
 def bare_command(tmp: Path, port: int) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", "--app-dir", str(tmp), "bare_app:app", "--port", str(port),
-            "--log-level", "warning", "--no-access-log", "--loop", "asyncio", "--http", "h11"]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(tmp),
+        "bare_app:app",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--loop",
+        "asyncio",
+        "--http",
+        "h11",
+    ]
 
 
 def loadgen_run(*args: str) -> dict[str, float]:
@@ -232,16 +258,29 @@ def measure_throughput(mock: Server, bare: Server, args: argparse.Namespace) -> 
         for _slice in range(args.slices):
             rates = {}
             for server in (mock, bare) if mock_first else (bare, mock):
-                rates[server.name] = loadgen_run("throughput", "--port", str(server.port), "--team", "research-team",
-                                                 "--connections", str(args.connections), "--warmup", "0.3",
-                                                 "--seconds", str(args.seconds))["runs_per_s"]
+                rates[server.name] = loadgen_run(
+                    "throughput",
+                    "--port",
+                    str(server.port),
+                    "--team",
+                    "research-team",
+                    "--connections",
+                    str(args.connections),
+                    "--warmup",
+                    "0.3",
+                    "--seconds",
+                    str(args.seconds),
+                )["runs_per_s"]
                 totals[server.name] += rates[server.name] / args.slices
             pairs.append(rates["mock"] / rates["bare"])
             mock_first = not mock_first
         ratio = statistics.median(pairs)
         ratios.append(ratio)
-        print(f"  round {number}: mock {totals['mock']:7.1f} runs/s | bare {totals['bare']:7.1f} runs/s (means)"
-              f" | median ratio of {args.slices} pairs {ratio:.2f}", flush=True)
+        print(
+            f"  round {number}: mock {totals['mock']:7.1f} runs/s | bare {totals['bare']:7.1f} runs/s (means)"
+            f" | median ratio of {args.slices} pairs {ratio:.2f}",
+            flush=True,
+        )
     return ratios
 
 
@@ -251,18 +290,22 @@ def measure_burst(ticks: Server, bare: Server, args: argparse.Namespace) -> list
     for number, mock_first in rounds_of(args.rounds):
         results = {}
         for server in (ticks, bare) if mock_first else (bare, ticks):
-            results[server.name] = loadgen_run("burst", "--port", str(server.port), "--team", "ticks",
-                                               "--streams", str(args.streams))
+            results[server.name] = loadgen_run(
+                "burst", "--port", str(server.port), "--team", "ticks", "--streams", str(args.streams)
+            )
             time.sleep(1)
         late = sorted(ticks.lateness("ticks"))
         mock, plain = results["mock ticks"], results["bare"]
         ratio = mock["max_s"] / plain["max_s"]
         ratios.append(ratio)
         p99 = late[max(0, int(len(late) * 0.99) - 1)] if late else float("nan")
-        print(f"  round {number}: mock median {mock['median_s']:.2f} s, max {mock['max_s']:.2f} s"
-              f" | bare median {plain['median_s']:.2f} s, max {plain['max_s']:.2f} s | ratio of max {ratio:.2f}"
-              f" | mock lateness over {len(late)} runs: p50 {statistics.median(late) if late else 0:.1f} ms,"
-              f" p99 {p99:.1f} ms, max {late[-1] if late else 0:.1f} ms", flush=True)
+        print(
+            f"  round {number}: mock median {mock['median_s']:.2f} s, max {mock['max_s']:.2f} s"
+            f" | bare median {plain['median_s']:.2f} s, max {plain['max_s']:.2f} s | ratio of max {ratio:.2f}"
+            f" | mock lateness over {len(late)} runs: p50 {statistics.median(late) if late else 0:.1f} ms,"
+            f" p99 {p99:.1f} ms, max {late[-1] if late else 0:.1f} ms",
+            flush=True,
+        )
     return ratios
 
 
@@ -278,10 +321,14 @@ def measure_start(tmp: Path, args: argparse.Namespace) -> None:
             server.stop()
     mock_start = statistics.median(s for s, _ in figures["mock"])
     bare_start = statistics.median(s for s, _ in figures["bare"])
-    print(f"  start to first /health 200 (median of {args.rounds}): mock {mock_start:.3f} s | bare {bare_start:.3f} s"
-          f" | ratio {mock_start / bare_start:.2f}")
-    print(f"  RSS after start (median): mock {statistics.median(r for _, r in figures['mock']):.1f} MiB"
-          f" | bare {statistics.median(r for _, r in figures['bare']):.1f} MiB")
+    print(
+        f"  start to first /health 200 (median of {args.rounds}): mock {mock_start:.3f} s | bare {bare_start:.3f} s"
+        f" | ratio {mock_start / bare_start:.2f}"
+    )
+    print(
+        f"  RSS after start (median): mock {statistics.median(r for _, r in figures['mock']):.1f} MiB"
+        f" | bare {statistics.median(r for _, r in figures['bare']):.1f} MiB"
+    )
     port = free_port()
     server = Server("mock", mock_command(port, SHIPPED, "0"), port, env=env)
     try:
@@ -314,8 +361,10 @@ def measure_timing(ticks_dir: Path) -> None:
                 now = time.monotonic() - start
                 arrivals += [now] * data.count(b"event: ")
         lateness = [arrived - 0.02 * i for i, arrived in enumerate(arrivals)]
-        print(f"  {len(arrivals)} events 20 ms apart: worst lateness {max(lateness) * 1000:.1f} ms,"
-              f" median {statistics.median(lateness) * 1000:.1f} ms, drift at the end {lateness[-1] * 1000:.1f} ms")
+        print(
+            f"  {len(arrivals)} events 20 ms apart: worst lateness {max(lateness) * 1000:.1f} ms,"
+            f" median {statistics.median(lateness) * 1000:.1f} ms, drift at the end {lateness[-1] * 1000:.1f} ms"
+        )
     finally:
         server.stop()
 
@@ -332,8 +381,11 @@ def main() -> None:
     args = parser.parse_args()
     only = set(args.only or ("throughput", "burst", "start", "timing"))
     load = os.getloadavg()[0]
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load:.1f}, mock on {server_stack()},"
-          " bare on asyncio + h11", flush=True)
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load:.1f}, mock on {server_stack()},"
+        " bare on asyncio + h11",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         (tmp / "bare_app.py").write_text(BARE_APP)
@@ -343,11 +395,15 @@ def main() -> None:
         (tmp / "timing" / "timing.yaml").write_text(TIMING_SCENARIO)
         with servers(tmp) as (mock, ticks, bare):
             if "throughput" in only:
-                print(f"1. throughput, speed 0, research-team, {args.connections} connections,"
-                      f" slices of {args.seconds:g} s")
+                print(
+                    f"1. throughput, speed 0, research-team, {args.connections} connections,"
+                    f" slices of {args.seconds:g} s"
+                )
                 ratios = measure_throughput(mock, bare, args)
-                print(f"  ratio mock / bare: median {statistics.median(ratios):.2f},"
-                      f" range {min(ratios):.2f}-{max(ratios):.2f}")
+                print(
+                    f"  ratio mock / bare: median {statistics.median(ratios):.2f},"
+                    f" range {min(ratios):.2f}-{max(ratios):.2f}"
+                )
             if "burst" in only:
                 print(f"2. {args.streams} concurrent streams of 20 frames 100 ms apart, all started at once")
                 ratios = measure_burst(ticks, bare, args)
