@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from faker import Faker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -17,6 +16,7 @@ from mockserver.http.guard import RequestGuard
 from mockserver.http.journaling import Journaling
 from mockserver.http.routing import StripTrailingSlash
 from mockserver.run.background import BackgroundRuns
+from mockserver.scenarios.fakes import SeededFaker
 from mockserver.scenarios.loader import load_directories
 from mockserver.scenarios.model import ScenarioSet
 from mockserver.scenarios.reload import watching
@@ -70,7 +70,7 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
     app.state.mock = AppState(
         settings=settings,
         scenarios=scenarios,
-        faker=Faker(),
+        faker=SeededFaker(),
         sessions=session_store(settings),
         background_runs=BackgroundRuns(settings.max_background_runs),
     )

@@ -8,6 +8,7 @@ and the non-streamed JSON, so the two never disagree.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -141,6 +142,7 @@ class _Planner:
         self.ids = _IdMap()
         self.head = 0.0
         self.agent = self.team.kind == "agent"
+        self.envelopes: dict[tuple[bool, str | None], tuple[dict[str, Any], frozenset[str]]] = {}
 
     def named(self, base: str, member: _MemberRun | None) -> str:
         """The event's name: a member's or an agent's (`RunContent`), or the team's (`TeamRunContent`)."""
@@ -172,33 +174,44 @@ class _Planner:
     def emit(self, name: str, fields: dict[str, Any], member: _MemberRun | None = None, delay: float | None = None) -> dict[str, Any]:
         self.wait(delay)
         spec = EVENTS[name]
-        envelope = {
-            "created_at": int(self.wall()),
-            "event": name,
-            "team_id": self.team.id,
-            "team_name": self.team.name,
-            "run_id": self.context.run_id,
-            "session_id": self.context.session_id,
-            "nested_depth": 0,
-        }
-        model = self.team.model
-        if member is not None:
-            envelope.update(agent_id=member.member.id, agent_name=member.member.name, run_id=member.run_id, parent_run_id=self.context.run_id)
-            model = member.member.model or model
-        elif self.agent:  # a stand-alone agent's own run: the member envelope without a parent
-            envelope.update(agent_id=self.team.id, agent_name=self.team.name)
-        data = {key: envelope[key] for key in (MEMBER_ENVELOPE if spec.member else TEAM_ENVELOPE) if key in envelope}
-        given = {**dict(spec.defaults), "model": model.id, "model_provider": model.provider, **fields}
-        for key in spec.fields:
-            if key in given:
-                data[key] = given[key]
+        head, envelope_keys = self.envelope(spec.member, member)
+        model = self.team.model if member is None else member.member.model or self.team.model
+        data = {"created_at": int(self.wall()), "event": name, **head}
+        for key, has_default, default in _layout(name, model.id, model.provider):
+            if key in fields:
+                data[key] = fields[key]
+            elif has_default:
+                data[key] = default
         for key, value in fields.items():
-            if key not in data and key not in envelope:
+            if key not in data and key not in envelope_keys:
                 data[key] = value
         frame = Frame(at=self.cursor, event=name, data=data)
         self.frames.append(frame)
         self.fold.add(frame)
         return data
+
+    def envelope(self, member_event: bool, member: _MemberRun | None) -> tuple[dict[str, Any], frozenset[str]]:
+        """The envelope keys after `created_at` and `event`, built once per run and member run;
+        and every envelope key, which a frame's own fields never repeat."""
+        key = (member_event, None if member is None else member.run_id)
+        built = self.envelopes.get(key)
+        if built is None:
+            envelope = {
+                "team_id": self.team.id,
+                "team_name": self.team.name,
+                "run_id": self.context.run_id,
+                "session_id": self.context.session_id,
+                "nested_depth": 0,
+            }
+            if member is not None:
+                envelope.update(agent_id=member.member.id, agent_name=member.member.name, run_id=member.run_id,
+                                parent_run_id=self.context.run_id)
+            elif self.agent:  # a stand-alone agent's own run: the member envelope without a parent
+                envelope.update(agent_id=self.team.id, agent_name=self.team.name)
+            keys = (MEMBER_ENVELOPE if member_event else TEAM_ENVELOPE)[2:]
+            head = {k: envelope[k] for k in keys if k in envelope}
+            built = self.envelopes[key] = (head, frozenset(envelope) | {"created_at", "event"})
+        return built
 
     def render(self, value: Any) -> Any:
         return templates.render_value(value, self.template_context)
@@ -505,6 +518,15 @@ class _IdMap:
         if isinstance(value, dict):
             return {k: self.rewrite(v) for k, v in value.items()}
         return value
+@functools.cache
+def _layout(event: str, model_id: str, model_provider: str) -> tuple[tuple[str, bool, Any], ...]:
+    """An event's keys after the envelope, in order, each with whether agno sends it unset and its value then.
+
+    The same for every run of every scenario with this model, so worked out once.
+    """
+    spec = EVENTS[event]
+    defaults = {**dict(spec.defaults), "model": model_id, "model_provider": model_provider}
+    return tuple((key, key in defaults, defaults.get(key)) for key in spec.fields)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import anyio
-from faker import Faker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -34,6 +33,7 @@ from mockserver.run.delivery import PLAIN
 from mockserver.run.faults import deliver, select_fault
 from mockserver.run.pipeline import RunResponse
 from mockserver.run.plan import RunContext
+from mockserver.scenarios.fakes import SeededFaker
 from mockserver.scenarios.model import Team
 from mockserver.scenarios.templates import human_size
 from mockserver.settings import MIN_SPEED, Settings
@@ -172,7 +172,7 @@ async def start_run(
     else:
         # Tens of ms of planning: off the loop, so /health and other streams do not wait. Its own
         # Faker (seeded per run like the shared one, so the same values) keeps the threads apart.
-        plan = await anyio.to_thread.run_sync(lambda: plan_run(faker=Faker()))
+        plan = await anyio.to_thread.run_sync(lambda: plan_run(faker=SeededFaker()))
     if len(plan.frames) > settings.max_frames:
         detail = f"this run would send {len(plan.frames)} frames, more than {settings.max_frames} (--max-frames)"
         raise ApiError(413, detail)

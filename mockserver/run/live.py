@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import anyio
 
 
@@ -10,17 +12,38 @@ class RunControl:
 
     def __init__(self) -> None:
         self.cancelled = anyio.Event()
+        self._waiters: set[asyncio.Future[None]] = set()
 
     def cancel(self) -> None:
         self.cancelled.set()
+        for waiter in self._waiters:
+            _wake(waiter)
 
     async def wait_until(self, deadline: float) -> bool:
-        """Sleep until `deadline` on the loop clock; False if the run was cancelled first."""
-        delay = deadline - anyio.current_time()
-        if delay > 0 and not self.cancelled.is_set():
-            with anyio.move_on_after(delay):
-                await self.cancelled.wait()
+        """Sleep until `deadline` on the loop clock; False if the run was cancelled first.
+
+        One future and one timer a wait: a cancel scope and an event wait (anyio's
+        `move_on_after`) cost several times more, and a thousand streams wait twenty times a second.
+        """
+        if self.cancelled.is_set():
+            return False
+        loop = asyncio.get_running_loop()
+        if deadline <= loop.time():
+            return True
+        waiter: asyncio.Future[None] = loop.create_future()
+        timer = loop.call_at(deadline, _wake, waiter)
+        self._waiters.add(waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiters.discard(waiter)
         return not self.cancelled.is_set()
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class LiveRuns:

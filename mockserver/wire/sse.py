@@ -20,9 +20,15 @@ KEEP_ALIVE = b": keep-alive\n\n"
 _SPLITLINES_ESCAPES = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""One encoder for every frame: `json.dumps` with options builds a new one per call."""
+
+
 def encode_json(data: Any) -> str:
     """Compact JSON with raw UTF-8, as FastAPI and agno write it."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).translate(_SPLITLINES_ESCAPES)
+    text = _JSON.encode(data)
+    # `translate` walks the text in Python-level steps; ASCII text (most frames) has nothing to escape.
+    return text if text.isascii() else text.translate(_SPLITLINES_ESCAPES)
 
 
 def encode_frame(event: str, data: Mapping[str, Any]) -> bytes:
@@ -40,7 +46,10 @@ class AgentOSEvents:
     def frames(self, frames: Sequence[Frame]) -> bytes:
         if len(frames) == 1:
             return encode_frame(frames[0].event, frames[0].data)
-        return b"".join(encode_frame(frame.event, frame.data) for frame in frames)
+        # One text for the batch, checked for the three escapes once (event names are ASCII).
+        encode = _JSON.encode
+        text = "".join([f"event: {frame.event}\ndata: {encode(frame.data)}\n\n" for frame in frames])
+        return (text if text.isascii() else text.translate(_SPLITLINES_ESCAPES)).encode()
 
     def keep_alive(self) -> bytes:
         return KEEP_ALIVE
