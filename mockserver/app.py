@@ -11,7 +11,8 @@ from starlette.responses import Response
 from mockserver.http import agui, chat, control, dashboard, discovery, empty_states, openapi, runs, sessions
 from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
-from mockserver.http.errors import ApiError, error_response
+from mockserver.agentos.errors import Refused
+from mockserver.http.errors import ApiError, error_response, refused
 from mockserver.http.guard import RequestGuard
 from mockserver.http.journaling import Journaling
 from mockserver.http.routing import StripTrailingSlash
@@ -33,6 +34,10 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
         return error_response(exc, error_format)
+
+    async def refusal(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Refused)
+        return error_response(refused(exc), error_format)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -64,7 +69,7 @@ def create_app(settings: Settings, scenarios: ScenarioSet | None = None) -> Star
                 BearerAuth, key=settings.security_key, error_format=error_format, control_key=settings.control_key
             ),
         ],
-        exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
+        exception_handlers={ApiError: api_error, Refused: refusal, HTTPException: http_error, Exception: server_error},
         lifespan=watching,
     )
     app.state.mock = AppState(

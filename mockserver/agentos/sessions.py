@@ -26,7 +26,7 @@ from mockserver.agentos.events import MODEL_CLASSES
 from mockserver.agentos.expand import UPLOADS_KEY, chat_message, tool_calls
 from mockserver.agentos.fold import RunFold, member_responses
 from mockserver.agentos.output import conversation, team_run_output
-from mockserver.http.errors import ApiError
+from mockserver.agentos.errors import NotFound
 from mockserver.run.plan import Frame, Plan
 
 STORED_SKIPS = frozenset({"TeamRunContent", "RunContent"})
@@ -190,7 +190,7 @@ class SessionStore:
         a run without a `user_id` either); an unowned session takes anyone's."""
         session = self._sessions.get(session_id) if session_id else None
         if session is not None and session.user_id is not None and session.user_id != user_id:
-            raise ApiError(404, "Session not found")
+            raise NotFound("Session not found")
 
     def get(self, session_id: str, user_id: str | None = None) -> Session | None:
         session = self._sessions.get(session_id)

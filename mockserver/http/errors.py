@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from mockserver.agentos.errors import Invalid, NotFound, Refused, Unsupported
 from mockserver.wire.errors import ERROR_CODES, error_json
 
 
@@ -48,3 +49,11 @@ def error_response(error: ApiError, error_format: str) -> JSONResponse:
         error.status_code, error.detail, error_format,
         error_code=error.error_code, agentos_detail=error.agentos_detail, headers=error.headers,
     )
+
+
+REFUSED_STATUS: dict[type[Refused], int] = {NotFound: 404, Unsupported: 400, Invalid: 422}
+"""The status of each refusal the domain raises, as AgentOS answers it."""
+
+
+def refused(error: Refused) -> ApiError:
+    return ApiError(REFUSED_STATUS.get(type(error), 400), error.detail)

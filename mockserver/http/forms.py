@@ -10,7 +10,8 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import ClientDisconnect, Request
 
-from mockserver.agentos.media import MAX_FIELDS, Upload, UploadLimits, read_multipart
+from mockserver.agentos.media import Upload
+from mockserver.http.multipart import MAX_FIELDS, UploadLimits, read_multipart
 from mockserver.http.errors import ApiError, validation_error
 from mockserver.scenarios.templates import human_size
 
