@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import statistics
 import sys
-import timeit
 import tempfile
 import threading
 import time
+import timeit
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -27,13 +27,13 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mockserver.app import create_app  # noqa: E402
-from mockserver.run.faults import select_fault  # noqa: E402
-from mockserver.scenarios.loader import load_directory  # noqa: E402
-from mockserver.run.plan import RunContext  # noqa: E402
-from mockserver.settings import Settings  # noqa: E402
-from mockserver.state import AppState  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
+from mockserver.app import create_app
+from mockserver.run.faults import select_fault
+from mockserver.run.plan import RunContext
+from mockserver.scenarios.loader import load_directory
+from mockserver.settings import Settings
+from mockserver.state import AppState
+from tests.conftest import free_port
 
 REQUESTS = 400
 BATCH = 20
@@ -55,7 +55,9 @@ scenarios:
 @contextmanager
 def serve(directory: Path) -> Iterator[str]:
     settings = Settings(scenarios=directory, host="127.0.0.1", port=free_port(), speed=0)
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=1
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -69,7 +71,9 @@ def serve(directory: Path) -> Iterator[str]:
 
 
 def rules(team_glob: str, count: int) -> str:
-    return "faults:\n" + "".join(f"  - status: 500\n    team: '{team_glob}'\n    match: ^never-{i}$\n" for i in range(count))
+    return "faults:\n" + "".join(
+        f"  - status: 500\n    team: '{team_glob}'\n    match: ^never-{i}$\n" for i in range(count)
+    )
 
 
 def selection(root: Path) -> None:
@@ -77,8 +81,14 @@ def selection(root: Path) -> None:
     else on the machine falls on each of them alike."""
     layouts = {
         "no rules": {"plain.yaml": TEAM.format(id="plain")},
-        "10 rules for other teams": {"plain.yaml": TEAM.format(id="plain"), "other.yaml": TEAM.format(id="other-1") + rules("other-*", 10)},
-        f"{RULES} rules for other teams": {"plain.yaml": TEAM.format(id="plain"), "other.yaml": TEAM.format(id="other-1") + rules("other-*", RULES)},
+        "10 rules for other teams": {
+            "plain.yaml": TEAM.format(id="plain"),
+            "other.yaml": TEAM.format(id="other-1") + rules("other-*", 10),
+        },
+        f"{RULES} rules for other teams": {
+            "plain.yaml": TEAM.format(id="plain"),
+            "other.yaml": TEAM.format(id="other-1") + rules("other-*", RULES),
+        },
         f"{RULES} rules for this team, none matching": {"plain.yaml": TEAM.format(id="plain") + rules("pl*", RULES)},
     }
     spent = dict.fromkeys(layouts, 0.0)
@@ -119,7 +129,10 @@ def selection_alone(root: Path) -> None:
 def cadence(root: Path) -> None:
     directory = root / "stall"
     directory.mkdir()
-    (directory / "stall.yaml").write_text(TEAM.format(id="plain") + f"faults:\n  - stall: true\n    keep_alive: {INTERVAL}s\n    after: 1\n", encoding="utf-8")
+    (directory / "stall.yaml").write_text(
+        TEAM.format(id="plain") + f"faults:\n  - stall: true\n    keep_alive: {INTERVAL}s\n    after: 1\n",
+        encoding="utf-8",
+    )
     arrivals = []
     with serve(directory) as url, httpx.stream("POST", f"{url}/teams/plain/runs", data={"message": "hi"}) as response:
         buffer = b""
@@ -133,9 +146,11 @@ def cadence(root: Path) -> None:
                 break
     first = arrivals[0]
     lateness = [(at - (first + k * INTERVAL)) * 1000 for k, at in enumerate(arrivals)]
-    early, late = statistics.mean(lateness[: BEATS // 4]), statistics.mean(lateness[-BEATS // 4:])
+    early, late = statistics.mean(lateness[: BEATS // 4]), statistics.mean(lateness[-BEATS // 4 :])
     print(f"keep-alive cadence, {BEATS} comments every {INTERVAL * 1000:.0f} ms (lateness vs absolute deadlines):")
-    print(f"  mean {statistics.mean(lateness):.2f} ms, max {max(lateness):.2f} ms; first quarter {early:.2f} ms, last quarter {late:.2f} ms (no drift if equal)")
+    print(
+        f"  mean {statistics.mean(lateness):.2f} ms, max {max(lateness):.2f} ms; first quarter {early:.2f} ms, last quarter {late:.2f} ms (no drift if equal)"
+    )
 
 
 def main() -> None:

@@ -17,13 +17,13 @@ from pathlib import Path
 
 from faker import Faker
 
-from mockserver.scenarios.loader import load_directory
-from mockserver.scenarios.model import Team
 from mockserver.agentos.expand import build_plan
 from mockserver.agentos.fold import fold
-from mockserver.run.plan import RunContext
-from mockserver.scenarios.selection import select_scenario
 from mockserver.agentos.sessions import SessionStore
+from mockserver.run.plan import RunContext
+from mockserver.scenarios.loader import load_directory
+from mockserver.scenarios.model import Team
+from mockserver.scenarios.selection import select_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -31,8 +31,13 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 def record_runs(store: SessionStore, count: int, team: Team, faker: Faker) -> None:
     for index in range(count):
         message = f"question {index}"
-        context = RunContext(team=team, scenario=select_scenario(team, message), message=message,
-                             session_id=str(uuid.uuid4()), run_id=str(uuid.uuid4()))
+        context = RunContext(
+            team=team,
+            scenario=select_scenario(team, message),
+            message=message,
+            session_id=str(uuid.uuid4()),
+            run_id=str(uuid.uuid4()),
+        )
         plan = build_plan(context, speed=0, faker=faker)
         store.record(plan, fold(plan.frames), plan.frames)
 
@@ -50,7 +55,9 @@ def main(limit: int) -> None:
     at_four = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     print(f"limit {limit}: {len(store)} sessions kept after {4 * limit} runs")
-    print(f"memory after {limit} runs: {at_limit / 1e6:.1f} MB; after {4 * limit}: {at_four / 1e6:.1f} MB; ratio {at_four / at_limit:.2f}")
+    print(
+        f"memory after {limit} runs: {at_limit / 1e6:.1f} MB; after {4 * limit}: {at_four / 1e6:.1f} MB; ratio {at_four / at_limit:.2f}"
+    )
 
 
 if __name__ == "__main__":

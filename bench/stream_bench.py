@@ -29,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 CAPTURE_SCENARIOS = ROOT / "tests" / "scenarios"
 
-BARE_APP = textwrap.dedent('''
+BARE_APP = textwrap.dedent("""
     import os
     from starlette.applications import Starlette
     from starlette.responses import StreamingResponse
@@ -47,9 +47,9 @@ BARE_APP = textwrap.dedent('''
         return StreamingResponse(frames(), media_type="text/event-stream; charset=utf-8")
 
     app = Starlette(routes=[Route("/teams/{team_id}/runs", run, methods=["POST"])])
-''')
+""")
 
-TIMING_SCENARIO = textwrap.dedent('''
+TIMING_SCENARIO = textwrap.dedent("""
     version: 1
     team: {id: timing, name: Timing}
     scenarios:
@@ -57,7 +57,7 @@ TIMING_SCENARIO = textwrap.dedent('''
         gap: 20ms
         model_requests: false
         events:
-''') + "".join(f"          - event: CustomEvent\n            tick: {i}\n" for i in range(198))
+""") + "".join(f"          - event: CustomEvent\n            tick: {i}\n" for i in range(198))
 
 
 def free_port() -> int:
@@ -131,23 +131,49 @@ def main() -> None:
         mock_port, bare_port, timing_port = free_port(), free_port(), free_port()
         env_args = ["--log-level", "warning", "--no-access-log"]
         servers = [
-            start([python, "-m", "uvicorn", "--app-dir", tmp, "bare_app:app", "--port", str(bare_port), *env_args], bare_port),
-            start([python, "-m", "mockserver", "serve", "--port", str(mock_port), "--speed", "0", "--scenarios", str(CAPTURE_SCENARIOS)], mock_port),
-            start([python, "-m", "mockserver", "serve", "--port", str(timing_port), "--scenarios", str(timing_dir)], timing_port),
+            start(
+                [python, "-m", "uvicorn", "--app-dir", tmp, "bare_app:app", "--port", str(bare_port), *env_args],
+                bare_port,
+            ),
+            start(
+                [
+                    python,
+                    "-m",
+                    "mockserver",
+                    "serve",
+                    "--port",
+                    str(mock_port),
+                    "--speed",
+                    "0",
+                    "--scenarios",
+                    str(CAPTURE_SCENARIOS),
+                ],
+                mock_port,
+            ),
+            start(
+                [python, "-m", "mockserver", "serve", "--port", str(timing_port), "--scenarios", str(timing_dir)],
+                timing_port,
+            ),
         ]
         try:
-            print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.requests} runs, concurrency {args.concurrency}")
+            print(
+                f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.requests} runs, concurrency {args.concurrency}"
+            )
             results = {}
-            for name, url in (("bare starlette", f"http://127.0.0.1:{bare_port}/teams/research-team/runs"),
-                              ("mockserver", f"http://127.0.0.1:{mock_port}/teams/research-team/runs")):
+            for name, url in (
+                ("bare starlette", f"http://127.0.0.1:{bare_port}/teams/research-team/runs"),
+                ("mockserver", f"http://127.0.0.1:{mock_port}/teams/research-team/runs"),
+            ):
                 rate, frames = asyncio.run(throughput(url, args.requests, args.concurrency))
                 results[name] = rate
                 print(f"(a) {name:15s} {rate:8.1f} runs/s  ({frames} frames per run)")
             print(f"(a) ratio mockserver / bare = {results['mockserver'] / results['bare starlette']:.2f}")
             events, worst, drift, median = timing(f"http://127.0.0.1:{timing_port}/teams/timing/runs")
-            print(f"(b) {events} events 20 ms apart: worst lateness {worst * 1000:.1f} ms, "
-                  f"median {median * 1000:.1f} ms, drift at the end {drift * 1000:.1f} ms "
-                  f"(stream took {(0.02 * (events - 1) + drift):.3f} s for {0.02 * (events - 1):.3f} s scheduled)")
+            print(
+                f"(b) {events} events 20 ms apart: worst lateness {worst * 1000:.1f} ms, "
+                f"median {median * 1000:.1f} ms, drift at the end {drift * 1000:.1f} ms "
+                f"(stream took {(0.02 * (events - 1) + drift):.3f} s for {0.02 * (events - 1):.3f} s scheduled)"
+            )
         finally:
             for server in servers:
                 server.terminate()

@@ -8,10 +8,10 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockserver.agentos.errors import Refused
 from mockserver.http import agui, chat, control, dashboard, discovery, empty_states, openapi, runs, sessions
 from mockserver.http.auth import BearerAuth
 from mockserver.http.cors import ServerErrors, cors_middleware
-from mockserver.agentos.errors import Refused
 from mockserver.http.errors import ApiError, error_response, refused
 from mockserver.http.guard import RequestGuard
 from mockserver.http.journaling import Journaling

@@ -233,16 +233,12 @@ def _limits(serve: argparse.ArgumentParser) -> None:
     count = "a whole number >= 1"
     seconds = "a number of seconds > 0"
     _option(serve, "--max-message-size", _size, "1MB", "largest `message`; a longer one gets 413", expects=size)
-    _option(
-        serve, "--max-deltas", _positive, 1000, "most content deltas one text step streams as", expects=count
-    )
+    _option(serve, "--max-deltas", _positive, 1000, "most content deltas one text step streams as", expects=count)
     _option(serve, "--max-frames", _positive, 50_000, "most frames one run may have; more get 413", expects=count)
     _option(
         serve, "--max-echo-total", _size, "4MB", "bytes of all files of one request echoed back, at most", expects=size
     )
-    _option(
-        serve, "--max-session-runs", _positive, 100, "runs kept per session (the oldest dropped)", expects=count
-    )
+    _option(serve, "--max-session-runs", _positive, 100, "runs kept per session (the oldest dropped)", expects=count)
     _option(
         serve, "--max-session-bytes", _size, "16MB", "stored bytes kept per session (oldest runs dropped)", expects=size
     )
@@ -250,14 +246,20 @@ def _limits(serve: argparse.ArgumentParser) -> None:
         serve, "--max-store-size", _size, "256MB", "stored bytes of all sessions (least recent dropped)", expects=size
     )
     _option(
-        serve, "--max-fault-counters", _positive, 10_000, "`times:` fault counters kept (least recent dropped)",
+        serve,
+        "--max-fault-counters",
+        _positive,
+        10_000,
+        "`times:` fault counters kept (least recent dropped)",
         expects=count,
     )
+    _option(serve, "--timeout-keep-alive", _interval, 5.0, "seconds an idle connection stays open", expects=seconds)
     _option(
-        serve, "--timeout-keep-alive", _interval, 5.0, "seconds an idle connection stays open", expects=seconds
-    )
-    _option(
-        serve, "--read-timeout", _interval, 30.0, "seconds a client has to send a request's head, and its body",
+        serve,
+        "--read-timeout",
+        _interval,
+        30.0,
+        "seconds a client has to send a request's head, and its body",
         expects=seconds,
     )
 

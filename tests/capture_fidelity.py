@@ -99,14 +99,36 @@ class Recorder:
 
 
 def uploads(rec: Recorder) -> None:
-    rec.run("u1_empty_file_input", "stream=false with an empty file input beside the message", message="hello",
-            stream="false", files=(EMPTY_FILE_INPUT,))
-    rec.run("u2_files_text_field", "a text field named files (no filename)", message="hello", stream="false",
-            files=(("files", None, None, b"notes"),))
-    rec.send("u3_multipart_garbage", "a multipart body that is not multipart", "POST", RUNS,
-             headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"}, body=b"garbage")
-    rec.send("u4_multipart_no_boundary", "multipart/form-data without a boundary", "POST", RUNS,
-             headers={"content-type": "multipart/form-data"}, body=b"garbage")
+    rec.run(
+        "u1_empty_file_input",
+        "stream=false with an empty file input beside the message",
+        message="hello",
+        stream="false",
+        files=(EMPTY_FILE_INPUT,),
+    )
+    rec.run(
+        "u2_files_text_field",
+        "a text field named files (no filename)",
+        message="hello",
+        stream="false",
+        files=(("files", None, None, b"notes"),),
+    )
+    rec.send(
+        "u3_multipart_garbage",
+        "a multipart body that is not multipart",
+        "POST",
+        RUNS,
+        headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"},
+        body=b"garbage",
+    )
+    rec.send(
+        "u4_multipart_no_boundary",
+        "multipart/form-data without a boundary",
+        "POST",
+        RUNS,
+        headers={"content-type": "multipart/form-data"},
+        body=b"garbage",
+    )
 
 
 def http_details(rec: Recorder) -> None:
@@ -116,48 +138,111 @@ def http_details(rec: Recorder) -> None:
     rec.send("t_post_health", "POST on a GET route", "POST", "/health")
     rec.send("t_put_sessions", "PUT on /sessions (GET and DELETE routes)", "PUT", "/sessions")
     rec.send("t_delete_sessions_no_body", "DELETE /sessions with no body", "DELETE", "/sessions")
-    rec.send("t_delete_sessions_empty_object", "DELETE /sessions with {}", "DELETE", "/sessions",
-             headers={"content-type": "application/json"}, body=b"{}")
+    rec.send(
+        "t_delete_sessions_empty_object",
+        "DELETE /sessions with {}",
+        "DELETE",
+        "/sessions",
+        headers={"content-type": "application/json"},
+        body=b"{}",
+    )
 
 
 def sessions(rec: Recorder) -> None:
-    rec.run("s1_owned_run", "run 1 of session S1 by user u1", message="hello", stream="false", session_id="S1",
-            user_id="u1")
-    rec.run("s2_no_user_into_owned", "run 2 of S1 with no user_id", message="hello", stream="false",
-            session_id="S1")
-    rec.run("s3_delegating_run", "a delegating run in session S2, streamed", message="delegate", session_id="S2",
-            user_id="u2")
+    rec.run(
+        "s1_owned_run", "run 1 of session S1 by user u1", message="hello", stream="false", session_id="S1", user_id="u1"
+    )
+    rec.run("s2_no_user_into_owned", "run 2 of S1 with no user_id", message="hello", stream="false", session_id="S1")
+    rec.run(
+        "s3_delegating_run",
+        "a delegating run in session S2, streamed",
+        message="delegate",
+        session_id="S2",
+        user_id="u2",
+    )
     rec.send("s4_session_detail", "GET /sessions/S2 after a delegating run", "GET", "/sessions/S2")
     rec.send("s5_session_runs", "GET /sessions/S2/runs: where member events are filed", "GET", "/sessions/S2/runs")
-    rec.send("s6_session_name_derived", "?session_name= a word of the first message (not renamed)", "GET",
-             "/sessions?session_name=deleg")
-    rec.send("s7_rename", "rename S2", "POST", "/sessions/S2/rename", headers={"content-type": "application/json"},
-             body=b'{"session_name": "Capital question"}')
-    rec.send("s8_session_name_renamed", "?session_name= part of a name set by rename", "GET",
-             "/sessions?session_name=capital")
+    rec.send(
+        "s6_session_name_derived",
+        "?session_name= a word of the first message (not renamed)",
+        "GET",
+        "/sessions?session_name=deleg",
+    )
+    rec.send(
+        "s7_rename",
+        "rename S2",
+        "POST",
+        "/sessions/S2/rename",
+        headers={"content-type": "application/json"},
+        body=b'{"session_name": "Capital question"}',
+    )
+    rec.send(
+        "s8_session_name_renamed",
+        "?session_name= part of a name set by rename",
+        "GET",
+        "/sessions?session_name=capital",
+    )
     rec.send("s9_db_id_bogus_list", "GET /sessions?db_id=bogus", "GET", "/sessions?db_id=bogus")
     rec.send("s10_db_id_bogus_one", "GET /sessions/S2?db_id=bogus", "GET", "/sessions/S2?db_id=bogus")
-    rec.send("s11_team_session_as_agent", "GET /sessions/S2?type=agent for a team session", "GET",
-             "/sessions/S2?type=agent")
-    rec.send("s12_patch", "PATCH /sessions/S2", "PATCH", "/sessions/S2", headers={"content-type": "application/json"},
-             body=b'{"metadata": {"pinned": true}}')
+    rec.send(
+        "s11_team_session_as_agent", "GET /sessions/S2?type=agent for a team session", "GET", "/sessions/S2?type=agent"
+    )
+    rec.send(
+        "s12_patch",
+        "PATCH /sessions/S2",
+        "PATCH",
+        "/sessions/S2",
+        headers={"content-type": "application/json"},
+        body=b'{"metadata": {"pinned": true}}',
+    )
 
 
 def secured(rec: Recorder) -> None:
-    rec.send("a1_two_authorization_headers", "right key first, wrong key second", "GET", "/teams",
-             headers=[("authorization", f"Bearer {SECURITY_KEY}"), ("authorization", "Bearer wrong")])
-    rec.send("a2_two_authorization_headers_wrong_first", "wrong key first, right key second", "GET", "/teams",
-             headers=[("authorization", "Bearer wrong"), ("authorization", f"Bearer {SECURITY_KEY}")])
+    rec.send(
+        "a1_two_authorization_headers",
+        "right key first, wrong key second",
+        "GET",
+        "/teams",
+        headers=[("authorization", f"Bearer {SECURITY_KEY}"), ("authorization", "Bearer wrong")],
+    )
+    rec.send(
+        "a2_two_authorization_headers_wrong_first",
+        "wrong key first, right key second",
+        "GET",
+        "/teams",
+        headers=[("authorization", "Bearer wrong"), ("authorization", f"Bearer {SECURITY_KEY}")],
+    )
     for path in ("/", "/info", "/docs", "/redoc", "/openapi.json", "/workflows", "/memories"):
         slug = path.strip("/").replace(".", "_") or "root"
-        rec.send(f"a_open_{slug}", f"GET {path} without a key on a secured AgentOS", "GET", path,
-                 save=path != "/openapi.json")
+        rec.send(
+            f"a_open_{slug}",
+            f"GET {path} without a key on a secured AgentOS",
+            "GET",
+            path,
+            save=path != "/openapi.json",
+        )
 
 
 EMPTY_STATES = (
-    "/workflows", "/info", "/", "/memories", "/memory_topics", "/user_memory_stats", "/knowledge/content",
-    "/knowledge/config", "/metrics", "/traces", "/trace_session_stats", "/eval-runs", "/schedules", "/approvals",
-    "/approvals/count", "/components", "/registry", "/learnings", "/workflows/nope",
+    "/workflows",
+    "/info",
+    "/",
+    "/memories",
+    "/memory_topics",
+    "/user_memory_stats",
+    "/knowledge/content",
+    "/knowledge/config",
+    "/metrics",
+    "/traces",
+    "/trace_session_stats",
+    "/eval-runs",
+    "/schedules",
+    "/approvals",
+    "/approvals/count",
+    "/components",
+    "/registry",
+    "/learnings",
+    "/workflows/nope",
 )
 
 
@@ -168,20 +253,37 @@ def routes(rec: Recorder) -> None:
         rec.send(f"r_{slug}", f"GET {path} on a fresh AgentOS", "GET", path)
     for path in ("/docs", "/redoc"):
         rec.send(f"r_{path.strip('/')}", f"GET {path}", "GET", path)
-    first = rec.run("r_run_delegate", "a delegating run to read back", message="delegate", stream="false",
-                    session_id="S", user_id="u").json()["run_id"]
+    first = rec.run(
+        "r_run_delegate",
+        "a delegating run to read back",
+        message="delegate",
+        stream="false",
+        session_id="S",
+        user_id="u",
+    ).json()["run_id"]
     rec.send("r_team_runs", "GET /teams/{id}/runs?session_id=S", "GET", f"{RUNS}?session_id=S")
     rec.send("r_team_runs_no_session", "GET /teams/{id}/runs without session_id", "GET", RUNS)
-    rec.send("r_team_runs_unknown_session", "GET /teams/{id}/runs for an unknown session", "GET",
-             f"{RUNS}?session_id=nope")
+    rec.send(
+        "r_team_runs_unknown_session", "GET /teams/{id}/runs for an unknown session", "GET", f"{RUNS}?session_id=nope"
+    )
     rec.send("r_team_runs_unknown_team", "GET /teams/nope/runs", "GET", "/teams/nope/runs?session_id=S")
     rec.send("r_team_run", "GET /teams/{id}/runs/{run_id}?session_id=S", "GET", f"{RUNS}/{first}?session_id=S")
     rec.send("r_team_run_unknown", "GET /teams/{id}/runs/nope?session_id=S", "GET", f"{RUNS}/nope?session_id=S")
     headers, body = form(session_id="S")
-    rec.send("r_continue_unknown_run", "POST /teams/{id}/runs/nope/continue", "POST", f"{RUNS}/nope/continue",
-             headers=headers, body=body)
-    rec.send("r_continue_no_session", "POST /teams/{id}/runs/{run_id}/continue without session_id", "POST",
-             f"{RUNS}/{first}/continue")
+    rec.send(
+        "r_continue_unknown_run",
+        "POST /teams/{id}/runs/nope/continue",
+        "POST",
+        f"{RUNS}/nope/continue",
+        headers=headers,
+        body=body,
+    )
+    rec.send(
+        "r_continue_no_session",
+        "POST /teams/{id}/runs/{run_id}/continue without session_id",
+        "POST",
+        f"{RUNS}/{first}/continue",
+    )
 
 
 def png() -> bytes:
@@ -194,10 +296,25 @@ def records(rec: Recorder) -> None:
     """What a run record holds: extra fields, uploads passed to the member, a cancelled run's record."""
     extra = {"session_state": '{"a": 1}', "metadata": '{"m": 1}'}
     image = ("files", "pixel.png", "image/png", png())
-    rec.run("x1_delegate_nonstream_extras", "stream=false delegating run with session_state, metadata, an image",
-            message="delegate", stream="false", session_id="X1", user_id="u1", files=(image,), **extra)
-    rec.run("x2_delegate_stream_extras", "the same run streamed", message="delegate", session_id="X2", user_id="u1",
-            files=(image,), **extra)
+    rec.run(
+        "x1_delegate_nonstream_extras",
+        "stream=false delegating run with session_state, metadata, an image",
+        message="delegate",
+        stream="false",
+        session_id="X1",
+        user_id="u1",
+        files=(image,),
+        **extra,
+    )
+    rec.run(
+        "x2_delegate_stream_extras",
+        "the same run streamed",
+        message="delegate",
+        session_id="X2",
+        user_id="u1",
+        files=(image,),
+        **extra,
+    )
     rec.send("x3_team_runs_after_extras", "GET /teams/{id}/runs?session_id=X1", "GET", f"{RUNS}?session_id=X1")
     # A run cancelled while its member runs: cancel after the member's first content frame.
     headers, body = form(message="slowmember", session_id="X3", user_id="u1")
@@ -213,14 +330,20 @@ def records(rec: Recorder) -> None:
                 if data["event"] == "RunContent" and not rec.values.get("cancelled"):
                     rec.values["cancelled"] = True
                     rec.client.post(f"{RUNS}/{data['parent_run_id']}/cancel")
-    (OUT / "x4_cancel_during_member.json").write_text(json.dumps(
-        {"note": "slowmember, cancelled after the member's first RunContent", "frames": frames}, indent=1) + "\n")
+    (OUT / "x4_cancel_during_member.json").write_text(
+        json.dumps({"note": "slowmember, cancelled after the member's first RunContent", "frames": frames}, indent=1)
+        + "\n"
+    )
     import time
 
     time.sleep(3)  # the member's model keeps going until agno checks for the cancel
     rec.send("x5_session_runs_after_cancel", "GET /sessions/X3/runs after the cancel", "GET", "/sessions/X3/runs")
-    rec.send("x6_team_runs_after_cancel", "GET /teams/{id}/runs?session_id=X3 after the cancel", "GET",
-             f"{RUNS}?session_id=X3")
+    rec.send(
+        "x6_team_runs_after_cancel",
+        "GET /teams/{id}/runs?session_id=X3 after the cancel",
+        "GET",
+        f"{RUNS}?session_id=X3",
+    )
 
 
 def _stream_frames(rec: Recorder, headers: dict[str, str], body: bytes, keep: int) -> list[str]:
@@ -244,40 +367,90 @@ def background(rec: Recorder) -> None:
 
     headers, body = form(message="slow", session_id="B1", background="true")
     first = _stream_frames(rec, headers, body, keep=5)
-    (OUT / "b1_background_stream_dropped.json").write_text(json.dumps(
-        {"note": "background=true stream=true `slow`, the client hangs up after 5 frames",
-         "request": {"method": "POST", "path": RUNS, "headers": list(headers.items()), "body": body.decode()},
-         "frames": first}, indent=1) + "\n")
+    (OUT / "b1_background_stream_dropped.json").write_text(
+        json.dumps(
+            {
+                "note": "background=true stream=true `slow`, the client hangs up after 5 frames",
+                "request": {"method": "POST", "path": RUNS, "headers": list(headers.items()), "body": body.decode()},
+                "frames": first,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     run_id = json.loads(first[0].split("data: ", 1)[1])["run_id"]
     headers, body = form(last_event_index="4", session_id="B1")
-    rec.send("b2_resume_running", "resume while the run still streams (last_event_index=4)", "POST",
-             f"{RUNS}/{run_id}/resume", headers=headers, body=body)
+    rec.send(
+        "b2_resume_running",
+        "resume while the run still streams (last_event_index=4)",
+        "POST",
+        f"{RUNS}/{run_id}/resume",
+        headers=headers,
+        body=body,
+    )
     time.sleep(0.5)
-    rec.send("b3_resume_finished", "resume after the run finished (last_event_index=4)", "POST",
-             f"{RUNS}/{run_id}/resume", headers=headers, body=body)
+    rec.send(
+        "b3_resume_finished",
+        "resume after the run finished (last_event_index=4)",
+        "POST",
+        f"{RUNS}/{run_id}/resume",
+        headers=headers,
+        body=body,
+    )
     headers, body = form(session_id="B1")
-    rec.send("b4_resume_finished_from_start", "resume after the run finished, no last_event_index", "POST",
-             f"{RUNS}/{run_id}/resume", headers=headers, body=body)
-    accepted = rec.run("b5_background_nonstream", "background=true stream=false", message="hello", stream="false",
-                       session_id="B2", background="true").json()
+    rec.send(
+        "b4_resume_finished_from_start",
+        "resume after the run finished, no last_event_index",
+        "POST",
+        f"{RUNS}/{run_id}/resume",
+        headers=headers,
+        body=body,
+    )
+    accepted = rec.run(
+        "b5_background_nonstream",
+        "background=true stream=false",
+        message="hello",
+        stream="false",
+        session_id="B2",
+        background="true",
+    ).json()
     time.sleep(1)
     headers, body = form(session_id="B2")
-    rec.send("b6_resume_nonstream", "resume a stream=false background run", "POST",
-             f"{RUNS}/{accepted['run_id']}/resume", headers=headers, body=body)
+    rec.send(
+        "b6_resume_nonstream",
+        "resume a stream=false background run",
+        "POST",
+        f"{RUNS}/{accepted['run_id']}/resume",
+        headers=headers,
+        body=body,
+    )
     rec.send("b7_resume_unknown", "resume an unknown run", "POST", f"{RUNS}/nope/resume", headers=headers, body=body)
     rec.send("b8_resume_no_session", "resume without session_id", "POST", f"{RUNS}/nope/resume")
-    rec.send("b9_background_get", "GET the background stream=false run", "GET",
-             f"{RUNS}/{accepted['run_id']}?session_id=B2")
+    rec.send(
+        "b9_background_get", "GET the background stream=false run", "GET", f"{RUNS}/{accepted['run_id']}?session_id=B2"
+    )
 
 
 def parallel(rec: Recorder) -> None:
     """Two delegations in one model response (the leader of `_parallel_server`)."""
     headers, body = form(message="both")
-    rec.send("p1_parallel_delegations", "one model response holding two delegate_task_to_member calls", "POST",
-             RUNS, headers=headers, body=body)
+    rec.send(
+        "p1_parallel_delegations",
+        "one model response holding two delegate_task_to_member calls",
+        "POST",
+        RUNS,
+        headers=headers,
+        body=body,
+    )
     headers, body = form(message="twice")
-    rec.send("p2_sequential_delegations", "two delegations, one model response each", "POST", RUNS,
-             headers=headers, body=body)
+    rec.send(
+        "p2_sequential_delegations",
+        "two delegations, one model response each",
+        "POST",
+        RUNS,
+        headers=headers,
+        body=body,
+    )
 
 
 @contextmanager
@@ -310,9 +483,14 @@ def _parallel_server() -> Iterator[str]:
             if step != "both":
                 return None
             calls = [
-                {"id": f"call_{uuid4().hex[:24]}", "type": "function",
-                 "function": {"name": "delegate_task_to_member",
-                              "arguments": json.dumps({"member_id": member, "task": task})}}
+                {
+                    "id": f"call_{uuid4().hex[:24]}",
+                    "type": "function",
+                    "function": {
+                        "name": "delegate_task_to_member",
+                        "arguments": json.dumps({"member_id": member, "task": task}),
+                    },
+                }
                 for member, task in (("researcher", "Look up France. [lookup]"), ("writer", "Write it. [write]"))
             ]
             return ModelResponse(role="assistant", tool_calls=calls)

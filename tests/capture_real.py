@@ -46,10 +46,12 @@ class Exchange:
         head = "\n".join(f"{k}: {v}" for k, v in self.headers)
         text = (
             f"# capture: {self.name}\n# {self.note}\n\n"
-            f"=== REQUEST ===\n{self.method} {self.path}\n" + (f"form (multipart): {form}\n" if form else "")
+            f"=== REQUEST ===\n{self.method} {self.path}\n"
+            + (f"form (multipart): {form}\n" if form else "")
             + f"\n=== RESPONSE HEAD ===\nHTTP/1.1 {self.status} {self.reason}\n{head}\n"
             f"\n=== RESPONSE BODY ({len(self.body)} bytes) ===\n{self.body.decode()}\n=== END BODY ===\n"
-            + "".join(f"\n# {line}" for line in self.notes) + "\n"
+            + "".join(f"\n# {line}" for line in self.notes)
+            + "\n"
         )
         (OUT / f"{self.name}.txt").write_text(text)
         (OUT / f"{self.name}.body").write_bytes(self.body)
@@ -77,14 +79,28 @@ class Case:
 
 
 CASES = (
-    Case("n1_disconnect", "slow", "`slow` (20 deltas 100 ms apart); the client hangs up after 3 frames",
-         close_after=3, looks=("now", "later")),
-    Case("n2_disconnect_member", "slowmember", "`slowmember`: the client hangs up during the member's slow answer",
-         close_after=12, looks=("later",)),
+    Case(
+        "n1_disconnect",
+        "slow",
+        "`slow` (20 deltas 100 ms apart); the client hangs up after 3 frames",
+        close_after=3,
+        looks=("now", "later"),
+    ),
+    Case(
+        "n2_disconnect_member",
+        "slowmember",
+        "`slowmember`: the client hangs up during the member's slow answer",
+        close_after=12,
+        looks=("later",),
+    ),
     Case("n3_model_error", "fail", "`fail`: the leader's model raises"),
     Case("n4_cancel", "slow", "`slow`, cancelled with the cancel endpoint after 3 frames", cancel_after=3),
-    Case("n5_cancel_member", "slowmember", "`slowmember`, the team run cancelled during the member's answer",
-         cancel_after=12),
+    Case(
+        "n5_cancel_member",
+        "slowmember",
+        "`slowmember`, the team run cancelled during the member's answer",
+        cancel_after=12,
+    ),
 )
 WAITS = {"now": 0.05, "later": LATER}
 

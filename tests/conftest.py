@@ -83,7 +83,7 @@ def parse_sse(body: bytes) -> list[tuple[str, dict[str, Any]]]:
     for block in text[:-2].split("\n\n"):
         lines = block.split("\n")
         assert len(lines) == 2 and lines[0].startswith("event: ") and lines[1].startswith("data: "), block[:200]
-        frames.append((lines[0][len("event: "):], json.loads(lines[1][len("data: "):])))
+        frames.append((lines[0][len("event: ") :], json.loads(lines[1][len("data: ") :])))
     return frames
 
 

@@ -28,16 +28,16 @@ import httpx
 # `telemetry=False`: set it before anything is built so no launch or run report leaves the host.
 os.environ["AGNO_TELEMETRY"] = "false"
 
-from agno.agent import Agent  # noqa: E402
-from agno.db.sqlite import SqliteDb  # noqa: E402
-from agno.models.base import Model  # noqa: E402
-from agno.models.message import Message  # noqa: E402
-from agno.models.response import ModelResponse  # noqa: E402
-from agno.os import AgentOS  # noqa: E402
-from agno.os.settings import AgnoAPISettings  # noqa: E402
-from agno.team import Team  # noqa: E402
+from agno.agent import Agent
+from agno.db.sqlite import SqliteDb
+from agno.models.base import Model
+from agno.models.message import Message
+from agno.models.response import ModelResponse
+from agno.os import AgentOS
+from agno.os.settings import AgnoAPISettings
+from agno.team import Team
 
-from tests.conftest import serve_app  # noqa: E402
+from tests.conftest import serve_app
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ class ScriptedModel(Model):
         words = set(re.findall(r"[a-z]+", messages[last].get_content_string().lower())) if users else set()
         name = next((n for n in self.scripts if n in words), self.default or next(iter(self.scripts)))
         # The calls already made in this turn are the assistant messages after the user's.
-        done = sum(1 for m in messages[last + 1:] if m.role == "assistant")
+        done = sum(1 for m in messages[last + 1 :] if m.role == "assistant")
         script = self.scripts[name]
         if done >= len(script):
             raise RuntimeError(f"script {name!r} has {len(script)} steps; call {done + 1} has none")

@@ -69,10 +69,10 @@ class StreamReader:
                 event = ""
                 for line in response.iter_lines():
                     if line.startswith("event: "):
-                        event = line[len("event: "):]
+                        event = line[len("event: ") :]
                     elif line.startswith("data: "):
                         with self.changed:
-                            self.frames.append((event, json.loads(line[len("data: "):])))
+                            self.frames.append((event, json.loads(line[len("data: ") :])))
                             self.changed.notify_all()
         finally:
             with self.changed:

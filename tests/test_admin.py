@@ -44,9 +44,16 @@ def test_teams_lists_every_scenario_team_in_the_captured_key_order(client: httpx
     assert [m["id"] for m in research["members"]] == ["researcher", "writer"]
     assert research["tools"]["tools"][0] == captured["tools"]["tools"][0]  # delegate_task_to_member
     researcher_tools = research["members"][0]["tools"]["tools"]
-    assert researcher_tools == [{"name": "web_search", "parameters": {
-        "type": "object", "properties": {"query": {"type": "string"}, "max_results": {"type": "integer"}},
-        "required": ["query", "max_results"]}}]
+    assert researcher_tools == [
+        {
+            "name": "web_search",
+            "parameters": {
+                "type": "object",
+                "properties": {"query": {"type": "string"}, "max_results": {"type": "integer"}},
+                "required": ["query", "max_results"],
+            },
+        }
+    ]
     assert "tools" not in research["members"][1]
 
 

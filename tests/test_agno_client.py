@@ -37,7 +37,9 @@ def test_run_team_stream_yields_every_frame_as_a_typed_event(shipped_url: str, l
         return [event async for event in client.run_team_stream("research-team", "How do solar panels work?")]
 
     events = loop.run_until_complete(collect())
-    raw = parse_sse(httpx.post(f"{shipped_url}/teams/research-team/runs", data={"message": "How do solar panels work?"}).content)
+    raw = parse_sse(
+        httpx.post(f"{shipped_url}/teams/research-team/runs", data={"message": "How do solar panels work?"}).content
+    )
     assert [e.event for e in events] == [name for name, _ in raw]  # none dropped
     assert any(isinstance(e, agent.RunContentEvent) for e in events)
     content = "".join(e.content for e in events if isinstance(e, team.RunContentEvent))

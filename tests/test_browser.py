@@ -22,7 +22,13 @@ from tests.conftest import SHIPPED, run_server
 from tests.slow_team import write_slow_team
 
 CHROMIUM = os.environ.get("MOCKSERVER_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 PAGE_DIR = Path(__file__).resolve().parent / "browser"
 KEY = "browser-key"
 
@@ -33,7 +39,11 @@ except ImportError:  # pragma: no cover - the test extra installs it
 
 
 def _require_browser() -> None:
-    missing = [what for what, ok in (("playwright", sync_playwright is not None), (CHROMIUM, shutil.which(CHROMIUM) is not None)) if not ok]
+    missing = [
+        what
+        for what, ok in (("playwright", sync_playwright is not None), (CHROMIUM, shutil.which(CHROMIUM) is not None))
+        if not ok
+    ]
     if not missing:
         return
     message = f"headless browser test needs {', '.join(missing)} (apt-get install -y chromium; pip install playwright)"

@@ -17,7 +17,11 @@ from tests.conftest import CAPTURES, SHIPPED, run_server
 from tests.slow_team import serve_app
 
 ORIGIN = "http://localhost:3000"
-PREFLIGHT = {"Origin": ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+PREFLIGHT = {
+    "Origin": ORIGIN,
+    "Access-Control-Request-Method": "POST",
+    "Access-Control-Request-Headers": "authorization",
+}
 KEY = "s3cret"
 
 
@@ -26,7 +30,9 @@ def captured_head(name: str) -> dict[str, str]:
     text = (CAPTURES / f"{name}.txt").read_text()
     head = text.split("=== RESPONSE HEAD (verbatim) ===\n", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
     pairs = (line.split(": ", 1) for line in head)
-    return {k.lower(): v for k, v in pairs if k.lower() not in ("date", "server", "content-length", "transfer-encoding")}
+    return {
+        k.lower(): v for k, v in pairs if k.lower() not in ("date", "server", "content-length", "transfer-encoding")
+    }
 
 
 def cors_of(response: httpx.Response) -> dict[str, str]:
@@ -44,9 +50,14 @@ def locked() -> Iterator[str]:
         yield url
 
 
-@pytest.mark.parametrize("capture, requested", [("k1_cors_preflight", "authorization"), ("k2_cors_preflight_ctype", "authorization,content-type")])
+@pytest.mark.parametrize(
+    "capture, requested",
+    [("k1_cors_preflight", "authorization"), ("k2_cors_preflight_ctype", "authorization,content-type")],
+)
 def test_preflight_answers_as_agentos(url: str, capture: str, requested: str) -> None:
-    response = httpx.options(f"{url}/teams/research-team/runs", headers={**PREFLIGHT, "Access-Control-Request-Headers": requested})
+    response = httpx.options(
+        f"{url}/teams/research-team/runs", headers={**PREFLIGHT, "Access-Control-Request-Headers": requested}
+    )
     assert (response.status_code, response.text) == (200, "OK")
     expected = {k: v for k, v in captured_head(capture).items() if k != "content-type"}
     assert cors_of(response) == expected
@@ -54,7 +65,9 @@ def test_preflight_answers_as_agentos(url: str, capture: str, requested: str) ->
 
 @pytest.mark.parametrize("origin", ["http://localhost:5173", "http://127.0.0.1:8080", "http://localhost"])
 def test_any_loopback_origin_is_allowed_by_default(url: str, origin: str) -> None:
-    response = httpx.options(f"{url}/sessions", headers={**PREFLIGHT, "Origin": origin, "Access-Control-Request-Method": "GET"})
+    response = httpx.options(
+        f"{url}/sessions", headers={**PREFLIGHT, "Origin": origin, "Access-Control-Request-Method": "GET"}
+    )
     assert response.status_code == 200 and response.headers["access-control-allow-origin"] == origin
 
 
@@ -67,10 +80,14 @@ def test_other_origins_are_refused_by_default(url: str) -> None:
 
 def test_cors_origins_sets_the_exact_list() -> None:
     with run_server(Settings(scenarios=SHIPPED, cors_origins=(ORIGIN,))) as url:
-        vite = httpx.options(f"{url}/teams/research-team/runs", headers={**PREFLIGHT, "Origin": "http://localhost:5173"})
+        vite = httpx.options(
+            f"{url}/teams/research-team/runs", headers={**PREFLIGHT, "Origin": "http://localhost:5173"}
+        )
         allowed = httpx.options(f"{url}/teams/research-team/runs", headers=PREFLIGHT)
     assert (vite.status_code, vite.text) == (400, "Disallowed CORS origin")
-    assert cors_of(vite) == {k: v for k, v in captured_head("k3_cors_preflight_other_origin").items() if k != "content-type"}
+    assert cors_of(vite) == {
+        k: v for k, v in captured_head("k3_cors_preflight_other_origin").items() if k != "content-type"
+    }
     assert allowed.headers["access-control-allow-origin"] == ORIGIN
 
 
@@ -84,7 +101,9 @@ def test_streaming_and_error_responses_keep_their_cors_headers(url: str) -> None
         httpx.get(f"{url}/sessions/nope/runs", headers={"Origin": ORIGIN}),
     ):
         assert response.status_code in (404, 422)
-        assert cors_of(response) == {k: v for k, v in captured_head("k5_cors_actual_error").items() if k != "content-type"}
+        assert cors_of(response) == {
+            k: v for k, v in captured_head("k5_cors_actual_error").items() if k != "content-type"
+        }
 
 
 def test_without_an_origin_only_vary_is_added(url: str) -> None:
@@ -114,8 +133,13 @@ def test_auth_guards_every_route_but_health_and_preflights(locked: str) -> None:
     assert httpx.get(f"{locked}/health").status_code == 200
     assert httpx.options(f"{locked}/teams/research-team/runs", headers=PREFLIGHT).status_code == 200
     calls = [
-        ("GET", "/teams"), ("GET", "/teams/research-team"), ("GET", "/agents"), ("GET", "/config"),
-        ("GET", "/sessions"), ("GET", "/sessions/x/runs"), ("DELETE", "/sessions/x"),
+        ("GET", "/teams"),
+        ("GET", "/teams/research-team"),
+        ("GET", "/agents"),
+        ("GET", "/config"),
+        ("GET", "/sessions"),
+        ("GET", "/sessions/x/runs"),
+        ("DELETE", "/sessions/x"),
         ("POST", "/teams/research-team/runs/x/cancel"),
     ]
     with httpx.Client() as http:
@@ -136,7 +160,14 @@ def test_a_401_carries_cors_headers_so_the_page_can_read_it(locked: str) -> None
     assert refused.headers["access-control-allow-credentials"] == "true"
 
 
-@pytest.mark.parametrize("capture, path", [("h10_auth_teams", "/teams"), ("h12_auth_config", "/config"), ("h15_auth_cancel_none", "/teams/research-team/runs/x/cancel")])
+@pytest.mark.parametrize(
+    "capture, path",
+    [
+        ("h10_auth_teams", "/teams"),
+        ("h12_auth_config", "/config"),
+        ("h15_auth_cancel_none", "/teams/research-team/runs/x/cancel"),
+    ],
+)
 def test_401_bytes_in_agentos_format(capture: str, path: str) -> None:
     with run_server(Settings(scenarios=SHIPPED, security_key=KEY, error_format="agentos")) as url:
         method = "POST" if path.endswith("cancel") else "GET"
@@ -144,12 +175,18 @@ def test_401_bytes_in_agentos_format(capture: str, path: str) -> None:
     assert response.content == (CAPTURES / f"{capture}.body").read_bytes()
 
 
-def test_cors_origins_and_max_sessions_come_from_flags_or_environment(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cors_origins_and_max_sessions_come_from_flags_or_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from mockserver.cli import build_parser, settings_from
 
     default = settings_from(build_parser().parse_args(["serve"]))
     assert default.cors_origins is None and default.max_sessions == 1000
-    flagged = settings_from(build_parser().parse_args(["serve", "--cors-origins", "http://localhost:3000, https://app.example.com/", "--max-sessions", "5"]))
+    flagged = settings_from(
+        build_parser().parse_args(
+            ["serve", "--cors-origins", "http://localhost:3000, https://app.example.com/", "--max-sessions", "5"]
+        )
+    )
     assert flagged.cors_origins == ("http://localhost:3000", "https://app.example.com") and flagged.max_sessions == 5
     monkeypatch.setenv("MOCKSERVER_CORS_ORIGINS", "*")
     assert settings_from(build_parser().parse_args(["serve"])).cors_origins == ("*",)

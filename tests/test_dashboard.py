@@ -42,7 +42,9 @@ def test_the_page_and_its_files_are_served_without_the_key(client: httpx.Client)
         name = src.rsplit("/", 1)[1]
         response = client.get(src)
         assert response.status_code == 200 and response.headers["content-type"] == ASSETS[name]
-    assert client.get("/__mock/ui/").text == client.get("/__mock/ui").text, "a trailing slash is stripped, as on AgentOS"
+    assert client.get("/__mock/ui/").text == client.get("/__mock/ui").text, (
+        "a trailing slash is stripped, as on AgentOS"
+    )
 
 
 def test_nothing_outside_the_dashboard_files_is_served(client: httpx.Client) -> None:
@@ -59,7 +61,7 @@ def test_the_page_works_offline_and_weighs_under_200_kb() -> None:
         text = asset(name).decode("utf-8")
         total += len(text.encode())
         assert not REMOTE.search(text), f"{name} loads something from the network"
-        assert "fetch(\"http" not in text and "fetch('http" not in text, name
+        assert 'fetch("http' not in text and "fetch('http" not in text, name
     assert total < 200 * 1024
 
 

@@ -21,9 +21,10 @@ def agentos_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def secured_urls() -> Iterator[tuple[str, str]]:
-    with run_server(Settings(scenarios=TEST_SCENARIOS, speed=0, security_key=KEY)) as documented:
-        with run_server(Settings(scenarios=TEST_SCENARIOS, speed=0, security_key=KEY, error_format="agentos")) as agentos:
-            yield documented, agentos
+    with run_server(Settings(scenarios=TEST_SCENARIOS, speed=0, security_key=KEY)) as documented, run_server(
+        Settings(scenarios=TEST_SCENARIOS, speed=0, security_key=KEY, error_format="agentos")
+    ) as agentos:
+        yield documented, agentos
 
 
 def captured(name: str) -> bytes:
@@ -32,19 +33,56 @@ def captured(name: str) -> bytes:
 
 CASES = [
     # capture, team, how the request is sent, documented status, detail, error_code
-    ("f1_missing_message", "research-team", {"data": {"stream": "true"}}, 422, "message: Field required", "VALIDATION_ERROR"),
-    ("f1c_empty_message", "research-team", {"files": {"message": (None, "")}}, 422, "message: Field required", "VALIDATION_ERROR"),
+    (
+        "f1_missing_message",
+        "research-team",
+        {"data": {"stream": "true"}},
+        422,
+        "message: Field required",
+        "VALIDATION_ERROR",
+    ),
+    (
+        "f1c_empty_message",
+        "research-team",
+        {"files": {"message": (None, "")}},
+        422,
+        "message: Field required",
+        "VALIDATION_ERROR",
+    ),
     ("f3_json_body", "research-team", {"json": {"message": "hi"}}, 422, "message: Field required", "VALIDATION_ERROR"),
     ("f4_no_body", "research-team", {}, 422, "message: Field required", "VALIDATION_ERROR"),
-    ("c3_stream_garbage", "research-team", {"data": {"message": "hi", "stream": "maybe"}}, 422, "stream: Input should be a valid boolean, unable to interpret input", "VALIDATION_ERROR"),
+    (
+        "c3_stream_garbage",
+        "research-team",
+        {"data": {"message": "hi", "stream": "maybe"}},
+        422,
+        "stream: Input should be a valid boolean, unable to interpret input",
+        "VALIDATION_ERROR",
+    ),
     ("g1_unknown_team", "no-such-team", {"data": {"message": "hi"}}, 404, "Team not found", "NOT_FOUND"),
-    ("g2_unknown_team_nonstream", "no-such-team", {"data": {"message": "hi", "stream": "false"}}, 404, "Team not found", "NOT_FOUND"),
-    ("g3_unknown_team_no_message", "no-such-team", {"data": {"stream": "true"}}, 422, "message: Field required", "VALIDATION_ERROR"),
+    (
+        "g2_unknown_team_nonstream",
+        "no-such-team",
+        {"data": {"message": "hi", "stream": "false"}},
+        404,
+        "Team not found",
+        "NOT_FOUND",
+    ),
+    (
+        "g3_unknown_team_no_message",
+        "no-such-team",
+        {"data": {"stream": "true"}},
+        422,
+        "message: Field required",
+        "VALIDATION_ERROR",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("capture", "team", "send", "status", "detail", "code"), CASES, ids=[c[0] for c in CASES])
-def test_errors_in_both_formats(test_url: str, agentos_url: str, capture: str, team: str, send: dict, status: int, detail: str, code: str) -> None:
+def test_errors_in_both_formats(
+    test_url: str, agentos_url: str, capture: str, team: str, send: dict, status: int, detail: str, code: str
+) -> None:
     documented = httpx.post(f"{test_url}/teams/{team}/runs", **send)
     assert documented.status_code == status
     assert documented.headers["content-type"] == "application/json"
@@ -65,7 +103,9 @@ AUTH_CASES = [
 
 
 @pytest.mark.parametrize(("capture", "headers", "status"), AUTH_CASES, ids=[c[0] for c in AUTH_CASES])
-def test_auth_comes_first_in_both_formats(secured_urls: tuple[str, str], capture: str, headers: dict, status: int) -> None:
+def test_auth_comes_first_in_both_formats(
+    secured_urls: tuple[str, str], capture: str, headers: dict, status: int
+) -> None:
     documented_url, agentos_url = secured_urls
     team = "no-such-team" if "unknown_team" in capture else "research-team"
     data = {} if "missing_message" in capture else {"message": "hi"}
@@ -77,7 +117,11 @@ def test_auth_comes_first_in_both_formats(secured_urls: tuple[str, str], capture
 
 @pytest.mark.parametrize("header", [f"Bearer {KEY}", f"bearer {KEY}", f"BEARER  {KEY}", KEY])
 def test_the_right_key_in_any_scheme_case_streams(secured_urls: tuple[str, str], header: str) -> None:
-    response = httpx.post(f"{secured_urls[0]}/teams/research-team/runs", data={"message": "[direct] hi"}, headers={"Authorization": header})
+    response = httpx.post(
+        f"{secured_urls[0]}/teams/research-team/runs",
+        data={"message": "[direct] hi"},
+        headers={"Authorization": header},
+    )
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
 
 
@@ -86,7 +130,9 @@ def test_health_needs_no_key(secured_urls: tuple[str, str]) -> None:
 
 
 def test_bad_speed_header_is_a_clear_400(test_url: str) -> None:
-    response = httpx.post(f"{test_url}/teams/research-team/runs", data={"message": "hi"}, headers={"X-Mock-Speed": "fast"})
+    response = httpx.post(
+        f"{test_url}/teams/research-team/runs", data={"message": "hi"}, headers={"X-Mock-Speed": "fast"}
+    )
     assert response.status_code == 400
     assert "X-Mock-Speed" in response.json()["detail"]
 
@@ -100,7 +146,7 @@ def test_unknown_route_and_method_answer_json(test_url: str) -> None:
 def test_malformed_multipart_is_a_400_and_the_server_keeps_serving(test_url: str) -> None:
     response = httpx.post(
         f"{test_url}/teams/research-team/runs",
-        content=b"--xyz\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nhi",
+        content=b'--xyz\r\nContent-Disposition: form-data; name="message"\r\n\r\nhi',
         headers={"content-type": "multipart/form-data; boundary=xyz"},
     )
     assert response.status_code in (400, 422)

@@ -34,7 +34,9 @@ def problems_of(text: str) -> list[str]:
 
 
 def test_every_kind_of_rule_loads() -> None:
-    team = load_text(HEAD + """\
+    team = load_text(
+        HEAD
+        + """\
   - status: 503
     headers: {Retry-After: 5}
     latency: 100ms
@@ -54,7 +56,8 @@ def test_every_kind_of_rule_loads() -> None:
   - stall: 10s
   - cancel: true
   - slow: 2s
-""")
+"""
+    )
     actions = [rule.action for rule in team.faults]
     assert actions[0] == HttpFailure(status=503, headers=(("Retry-After", "5"),))
     assert actions[1] == RunError(content="boom", error_type="AgnoError", error_id="E1")
@@ -86,7 +89,11 @@ def test_every_kind_of_rule_loads() -> None:
         ("  - status: 500\n    team: ''", 1, "bad glob '': it is empty"),
         ("  - status: 500\n    team: [t, 3]", 1, "team: expected a team id or glob"),
         ("  - status: 500\n    match: '(unclosed'", 1, "match: bad regular expression '(unclosed'"),
-        ("  - status: 500\n    drop: true", 0, "expected exactly one of the keys status, error, drop, stall, cancel, slow; found status, drop"),
+        (
+            "  - status: 500\n    drop: true",
+            0,
+            "expected exactly one of the keys status, error, drop, stall, cancel, slow; found status, drop",
+        ),
         ("  - after: 3", 0, "expected exactly one of the keys status, error, drop, stall, cancel, slow; found none"),
         ("  - drop: false", 0, "drop: expected true, got False"),
         ("  - stall: 0s", 0, "stall: expected true (until the client gives up) or how long to hold"),
@@ -100,7 +107,11 @@ def test_every_kind_of_rule_loads() -> None:
         ("  - status: 500\n    per: session", 1, "per: only goes with `times`"),
         ("  - status: 500\n    times: 2\n    per: user", 2, "per: expected team or session"),
         ("  - status: 500\n    times: 2\n    probability: 0.5", 2, "give `times` or `probability`, not both"),
-        ("  - status: 429\n    headers: {Retry-After: [1]}", 1, "headers.Retry-After: expected a one-line string or number"),
+        (
+            "  - status: 429\n    headers: {Retry-After: [1]}",
+            1,
+            "headers.Retry-After: expected a one-line string or number",
+        ),
         ("  - status: 429\n    latency: -1s", 1, "latency: bad duration"),
         ("  - not a mapping", 0, "faults[0]: expected a mapping"),
     ],
@@ -113,7 +124,9 @@ def test_a_wrong_rule_is_named_by_file_and_line(rule: str, line: int, expected: 
 
 
 def test_faults_must_be_a_list() -> None:
-    assert problems_of(HEAD + "  status: 500\n") == [f"t.yaml:{FIRST_RULE_LINE - 1}: faults: expected a list of fault rules, each with one of the keys status, error, drop, stall, cancel, slow"]
+    assert problems_of(HEAD + "  status: 500\n") == [
+        f"t.yaml:{FIRST_RULE_LINE - 1}: faults: expected a list of fault rules, each with one of the keys status, error, drop, stall, cancel, slow"
+    ]
 
 
 def write(directory: Path, name: str, text: str) -> None:
@@ -133,25 +146,38 @@ def directory_problems(directory: Path) -> list[str]:
 def test_a_rule_for_no_known_team_can_never_fire(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", team_file("a", "  - status: 500\n    team: error-*\n"))
     problems = directory_problems(tmp_path)
-    assert problems == [f"{tmp_path / 'a.yaml'}:{FIRST_RULE_LINE}: faults[0]: team 'error-*' matches no team, so the rule can never fire; teams are a"]
+    assert problems == [
+        f"{tmp_path / 'a.yaml'}:{FIRST_RULE_LINE}: faults[0]: team 'error-*' matches no team, so the rule can never fire; teams are a"
+    ]
 
 
 def test_a_rule_behind_one_that_always_fires_can_never_fire(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", team_file("a", "  - status: 500\n  - status: 429\n    latency: 1s\n"))
     problems = directory_problems(tmp_path)
     assert len(problems) == 1
-    assert problems[0].startswith(f"{tmp_path / 'a.yaml'}:{FIRST_RULE_LINE + 1}: faults[1]: can never fire: every team it covers (a) is already taken by the rule at {tmp_path / 'a.yaml'}:{FIRST_RULE_LINE}")
+    assert problems[0].startswith(
+        f"{tmp_path / 'a.yaml'}:{FIRST_RULE_LINE + 1}: faults[1]: can never fire: every team it covers (a) is already taken by the rule at {tmp_path / 'a.yaml'}:{FIRST_RULE_LINE}"
+    )
 
 
 def test_a_glob_rule_in_an_earlier_file_shadows_a_later_one(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", team_file("a", "  - status: 500\n    team: '*'\n"))
     write(tmp_path, "b.yaml", team_file("b", "  - drop: true\n"))
     problems = directory_problems(tmp_path)
-    assert len(problems) == 1 and problems[0].startswith(f"{tmp_path / 'b.yaml'}:{FIRST_RULE_LINE}: faults[0]: can never fire")
+    assert len(problems) == 1 and problems[0].startswith(
+        f"{tmp_path / 'b.yaml'}:{FIRST_RULE_LINE}: faults[0]: can never fire"
+    )
 
 
 def test_conditional_rules_leave_room_for_later_ones(tmp_path: Path) -> None:
-    write(tmp_path, "a.yaml", team_file("a", "  - status: 500\n    match: x\n  - status: 503\n    times: 1\n  - status: 429\n    probability: 0.5\n  - drop: true\n"))
+    write(
+        tmp_path,
+        "a.yaml",
+        team_file(
+            "a",
+            "  - status: 500\n    match: x\n  - status: 503\n    times: 1\n  - status: 429\n    probability: 0.5\n  - drop: true\n",
+        ),
+    )
     write(tmp_path, "b.yaml", team_file("b"))
     scenarios = load_directory(tmp_path)
     assert len(scenarios.teams["a"].faults) == 4
@@ -159,7 +185,17 @@ def test_conditional_rules_leave_room_for_later_ones(tmp_path: Path) -> None:
 
 def test_the_shipped_fault_teams_load_and_match_the_schema() -> None:
     scenarios = load_directory(SHIPPED)
-    expected = {"error-500", "error-401", "error-429", "error-midstream", "error-drop", "error-stall", "error-slow", "error-flaky", "error-cancelled"}
+    expected = {
+        "error-500",
+        "error-401",
+        "error-429",
+        "error-midstream",
+        "error-drop",
+        "error-stall",
+        "error-slow",
+        "error-flaky",
+        "error-cancelled",
+    }
     assert expected <= set(scenarios.teams)
     assert all(scenarios.teams[team].faults for team in expected)
     validator = jsonschema.Draft202012Validator(scenario_schema())

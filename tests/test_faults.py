@@ -106,11 +106,18 @@ def capture(name: str) -> list[tuple[str, dict[str, Any]]]:
     [
         ("error-500", 500, {"detail": "Internal server error", "error_code": "INTERNAL_SERVER_ERROR"}, {}),
         ("error-401", 401, {"detail": "Invalid authentication token", "error_code": "UNAUTHENTICATED"}, {}),
-        ("error-429", 429, {"detail": "Rate limit exceeded, retry in 30 seconds", "error_code": "RATE_LIMITED"}, {"retry-after": "30"}),
+        (
+            "error-429",
+            429,
+            {"detail": "Rate limit exceeded, retry in 30 seconds", "error_code": "RATE_LIMITED"},
+            {"retry-after": "30"},
+        ),
     ],
 )
 @pytest.mark.parametrize("stream", ["true", "false"])
-def test_http_faults_answer_before_streaming(shipped_url: str, team: str, status: int, body: dict[str, str], headers: dict[str, str], stream: str) -> None:
+def test_http_faults_answer_before_streaming(
+    shipped_url: str, team: str, status: int, body: dict[str, str], headers: dict[str, str], stream: str
+) -> None:
     response = run(shipped_url, team, stream=stream)
     assert response.status_code == status
     assert response.headers["content-type"] == "application/json"
@@ -159,7 +166,11 @@ def test_curl_sees_the_status_headers_and_body(shipped_url: str) -> None:
     curl = shutil.which("curl")
     if curl is None:
         pytest.skip("curl is not installed")
-    result = subprocess.run([curl, "-sS", "-i", "-N", "-F", "message=hi", f"{shipped_url}/teams/error-429/runs"], capture_output=True, timeout=10)
+    result = subprocess.run(
+        [curl, "-sS", "-i", "-N", "-F", "message=hi", f"{shipped_url}/teams/error-429/runs"],
+        capture_output=True,
+        timeout=10,
+    )
     head, _, body = result.stdout.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 429 Too Many Requests")
     assert b"\r\nretry-after: 30" in head
@@ -173,7 +184,9 @@ def test_midstream_error_ends_the_stream_with_team_run_error(shipped_url: str) -
     response = run(shipped_url, "error-midstream")
     assert response.status_code == 200
     frames = parse_sse(response.content)
-    assert [name for name, _ in frames] == ["TeamRunStarted", "TeamModelRequestStarted"] + ["TeamRunContent"] * 4 + ["TeamRunError"]
+    assert [name for name, _ in frames] == ["TeamRunStarted", "TeamModelRequestStarted"] + ["TeamRunContent"] * 4 + [
+        "TeamRunError"
+    ]
     name, error = frames[-1]
     real = capture("l1_model_error_stream")[-1][1]
     assert list(error) == list(real)
@@ -189,7 +202,11 @@ def test_midstream_error_without_streaming_is_a_200_error_body(shipped_url: str)
     real = json.loads((CAPTURES / "l2_model_error_nonstream.body").read_bytes())
     assert list(body) == list(real)
     assert body["status"] == "ERROR"
-    assert body["content"] == body["events"][0]["content"] == "Model provider error: the upstream model returned 500 (overloaded)"
+    assert (
+        body["content"]
+        == body["events"][0]["content"]
+        == "Model provider error: the upstream model returned 500 (overloaded)"
+    )
 
 
 def test_run_error_with_error_id(faulty_url: str) -> None:
@@ -201,7 +218,9 @@ def test_run_error_with_error_id(faulty_url: str) -> None:
 
 def test_run_error_after_a_time_scales_with_the_speed(faulty_url: str) -> None:
     # gap 100ms, 10 words/s: frames at 0, 0.1, 0.2, 0.3 ...; `after: 250ms` keeps the first three
-    response = httpx.post(f"{faulty_url}/teams/faulty/runs", data={"message": "error-at-time"}, headers={"X-Mock-Speed": "1"}, timeout=10)
+    response = httpx.post(
+        f"{faulty_url}/teams/faulty/runs", data={"message": "error-at-time"}, headers={"X-Mock-Speed": "1"}, timeout=10
+    )
     assert events(response) == ["TeamRunStarted", "TeamModelRequestStarted", "TeamRunContent", "TeamRunError"]
 
 
@@ -211,7 +230,10 @@ def test_run_error_after_a_time_scales_with_the_speed(faulty_url: str) -> None:
 def test_cancelled_run_ends_with_the_real_pair(shipped_url: str) -> None:
     frames = parse_sse(run(shipped_url, "error-cancelled").content)
     names = [name for name, _ in frames]
-    assert names == ["TeamRunStarted", "TeamModelRequestStarted"] + ["TeamRunContent"] * 4 + ["TeamRunCancelled", "TeamRunCompleted"]
+    assert names == ["TeamRunStarted", "TeamModelRequestStarted"] + ["TeamRunContent"] * 4 + [
+        "TeamRunCancelled",
+        "TeamRunCompleted",
+    ]
     real = capture("i1_cancel_stream")
     (_, cancelled), (_, completed) = frames[-2:]
     assert list(cancelled) == list(real[-2][1])
@@ -245,7 +267,9 @@ def test_drop_is_an_incomplete_chunked_response(shipped_url: str, uvicorn_errors
         with pytest.raises(httpx.RemoteProtocolError, match="incomplete chunked read"):
             for chunk in response.iter_raw():
                 received += chunk
-    assert [name for name, _ in parse_sse(received)] == ["TeamRunStarted", "TeamModelRequestStarted"] + ["TeamRunContent"] * 3
+    assert [name for name, _ in parse_sse(received)] == ["TeamRunStarted", "TeamModelRequestStarted"] + [
+        "TeamRunContent"
+    ] * 3
     assert uvicorn_errors == []
 
 
@@ -266,7 +290,9 @@ def test_curl_reports_the_drop_as_a_partial_transfer(shipped_url: str) -> None:
     curl = shutil.which("curl")
     if curl is None:
         pytest.skip("curl is not installed")
-    result = subprocess.run([curl, "-sS", "-N", "-F", "message=hi", f"{shipped_url}/teams/error-drop/runs"], capture_output=True, timeout=10)
+    result = subprocess.run(
+        [curl, "-sS", "-N", "-F", "message=hi", f"{shipped_url}/teams/error-drop/runs"], capture_output=True, timeout=10
+    )
     assert result.returncode == 18, result.stderr  # CURLE_PARTIAL_FILE
     assert [name for name, _ in parse_sse(result.stdout)][-1] == "TeamRunContent"
 
@@ -283,7 +309,9 @@ def read_for(chunks: Iterator[bytes], seconds: float) -> bytes:
     return received
 
 
-def test_stall_sends_only_comments_until_the_client_leaves_then_frees_the_stream(faulty: tuple[str, uvicorn.Server]) -> None:
+def test_stall_sends_only_comments_until_the_client_leaves_then_frees_the_stream(
+    faulty: tuple[str, uvicorn.Server],
+) -> None:
     url, server = faulty
     idle = idle_tasks(server)
     with httpx.stream("POST", f"{url}/teams/faulty/runs", data={"message": "stall-forever"}, timeout=10) as response:
@@ -292,7 +320,11 @@ def test_stall_sends_only_comments_until_the_client_leaves_then_frees_the_stream
         assert server_tasks(server) > idle, "the stalled stream is still being served"
         received += read_for(chunks, 0.2)
     frames_part, _, after = received.partition(KEEP_ALIVE)
-    assert [name for name, _ in parse_sse(frames_part)] == ["TeamRunStarted", "TeamModelRequestStarted", "TeamRunContent"]
+    assert [name for name, _ in parse_sse(frames_part)] == [
+        "TeamRunStarted",
+        "TeamModelRequestStarted",
+        "TeamRunContent",
+    ]
     assert after.replace(KEEP_ALIVE, b"") == b""
     assert received.count(KEEP_ALIVE) >= 5
     assert wait_for_tasks(server, idle) == idle
@@ -302,10 +334,11 @@ def test_silent_stall_holds_until_the_client_times_out(faulty: tuple[str, uvicor
     url, server = faulty
     idle = idle_tasks(server)
     received = b""
-    with httpx.stream("POST", f"{url}/teams/faulty/runs", data={"message": "stall-silent"}, timeout=httpx.Timeout(10, read=0.4)) as response:
-        with pytest.raises(httpx.ReadTimeout):
-            for chunk in response.iter_raw():
-                received += chunk
+    with httpx.stream(
+        "POST", f"{url}/teams/faulty/runs", data={"message": "stall-silent"}, timeout=httpx.Timeout(10, read=0.4)
+    ) as response, pytest.raises(httpx.ReadTimeout):
+        for chunk in response.iter_raw():
+            received += chunk
     assert [name for name, _ in parse_sse(received)] == ["TeamRunStarted", "TeamModelRequestStarted", "TeamRunContent"]
     assert wait_for_tasks(server, idle) == idle
 
@@ -325,7 +358,11 @@ def test_stall_without_streaming_holds_the_head_until_the_client_leaves(faulty: 
     url, server = faulty
     idle = idle_tasks(server)
     with pytest.raises(httpx.ReadTimeout):
-        httpx.post(f"{url}/teams/faulty/runs", data={"message": "stall-nonstream", "stream": "false"}, timeout=httpx.Timeout(10, read=0.3))
+        httpx.post(
+            f"{url}/teams/faulty/runs",
+            data={"message": "stall-nonstream", "stream": "false"},
+            timeout=httpx.Timeout(10, read=0.3),
+        )
     assert wait_for_tasks(server, idle) == idle
 
 
@@ -333,7 +370,11 @@ def test_curl_gives_up_on_a_stall(shipped_url: str) -> None:
     curl = shutil.which("curl")
     if curl is None:
         pytest.skip("curl is not installed")
-    result = subprocess.run([curl, "-sS", "-N", "--max-time", "0.5", "-F", "message=hi", f"{shipped_url}/teams/error-stall/runs"], capture_output=True, timeout=10)
+    result = subprocess.run(
+        [curl, "-sS", "-N", "--max-time", "0.5", "-F", "message=hi", f"{shipped_url}/teams/error-stall/runs"],
+        capture_output=True,
+        timeout=10,
+    )
     assert result.returncode == 28, result.stderr  # CURLE_OPERATION_TIMEDOUT
     assert [name for name, _ in parse_sse(result.stdout)][-1] == "TeamRunContent"
 
@@ -367,7 +408,10 @@ def events_of(body: bytes) -> list[str]:
 
 def statuses(url: str, team: str, messages: list[str], **form: str) -> list[int]:
     with httpx.Client(base_url=url, timeout=10) as client:
-        return [client.post(f"/teams/{team}/runs", data={"message": m, "stream": "false", **form}).status_code for m in messages]
+        return [
+            client.post(f"/teams/{team}/runs", data={"message": m, "stream": "false", **form}).status_code
+            for m in messages
+        ]
 
 
 def test_flaky_fails_the_first_requests_then_works() -> None:
@@ -404,9 +448,18 @@ def test_cancel_during_a_member_run_ends_the_member_first(faulty_url: str) -> No
     frames = parse_sse(run(faulty_url, "delegating").content)
     names = [name for name, _ in frames]
     assert names == [
-        "TeamRunStarted", "TeamModelRequestStarted", "TeamModelRequestCompleted", "TeamToolCallStarted",
-        "RunStarted", "ModelRequestStarted", "RunContent", "RunContent",
-        "RunCancelled", "RunCompleted", "TeamRunCancelled", "TeamRunCompleted",
+        "TeamRunStarted",
+        "TeamModelRequestStarted",
+        "TeamModelRequestCompleted",
+        "TeamToolCallStarted",
+        "RunStarted",
+        "ModelRequestStarted",
+        "RunContent",
+        "RunContent",
+        "RunCancelled",
+        "RunCompleted",
+        "TeamRunCancelled",
+        "TeamRunCompleted",
     ]
     real = capture("i7_cancel_during_member_run")
     member_run = frames[4][1]["run_id"]

@@ -94,9 +94,18 @@ def test_a_trailing_slash_on_a_run_streams_as_without(agentos_url: str) -> None:
 # -- 3. session history ----------------------------------------------------------------------
 
 SESSION_STEPS = [
-    "s1_owned_run", "s2_no_user_into_owned", "s3_delegating_run", "s4_session_detail", "s5_session_runs",
-    "s6_session_name_derived", "s7_rename", "s8_session_name_renamed", "s9_db_id_bogus_list",
-    "s10_db_id_bogus_one", "s11_team_session_as_agent", "s12_patch",
+    "s1_owned_run",
+    "s2_no_user_into_owned",
+    "s3_delegating_run",
+    "s4_session_detail",
+    "s5_session_runs",
+    "s6_session_name_derived",
+    "s7_rename",
+    "s8_session_name_renamed",
+    "s9_db_id_bogus_list",
+    "s10_db_id_bogus_one",
+    "s11_team_session_as_agent",
+    "s12_patch",
 ]
 
 
@@ -184,9 +193,23 @@ def test_the_first_of_two_authorization_headers_counts(name: str) -> None:
 # -- 2. the routes a UI calls around runs ----------------------------------------------------
 
 EMPTY_STATE_CAPTURES = [
-    "r_workflows", "r_workflows_nope", "r_root", "r_memories", "r_memory_topics", "r_user_memory_stats",
-    "r_knowledge_content", "r_knowledge_config", "r_metrics", "r_traces", "r_trace_session_stats", "r_eval_runs",
-    "r_schedules", "r_approvals", "r_approvals_count", "r_components", "r_learnings",
+    "r_workflows",
+    "r_workflows_nope",
+    "r_root",
+    "r_memories",
+    "r_memory_topics",
+    "r_user_memory_stats",
+    "r_knowledge_content",
+    "r_knowledge_config",
+    "r_metrics",
+    "r_traces",
+    "r_trace_session_stats",
+    "r_eval_runs",
+    "r_schedules",
+    "r_approvals",
+    "r_approvals_count",
+    "r_components",
+    "r_learnings",
 ]
 
 
@@ -256,8 +279,15 @@ def test_the_shipped_openapi_is_in_step_with_the_routes() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "status"), [("a_open_root", 200), ("a_open_info", 200), ("a_open_docs", 200), ("a_open_redoc", 200),
-                         ("a_open_workflows", 401), ("a_open_memories", 401)],
+    ("name", "status"),
+    [
+        ("a_open_root", 200),
+        ("a_open_info", 200),
+        ("a_open_docs", 200),
+        ("a_open_redoc", 200),
+        ("a_open_workflows", 401),
+        ("a_open_memories", 401),
+    ],
 )
 def test_what_a_security_key_leaves_open(name: str, status: int) -> None:
     settings = Settings(scenarios=TEST_SCENARIOS, speed=0, error_format="agentos", security_key="fidelity-key")
@@ -268,8 +298,14 @@ def test_what_a_security_key_leaves_open(name: str, status: int) -> None:
 
 
 TEAM_RUN_STEPS = [
-    "r_run_delegate", "r_team_runs", "r_team_runs_no_session", "r_team_runs_unknown_session",
-    "r_team_runs_unknown_team", "r_team_run_unknown", "r_continue_unknown_run", "r_continue_no_session",
+    "r_run_delegate",
+    "r_team_runs",
+    "r_team_runs_no_session",
+    "r_team_runs_unknown_session",
+    "r_team_runs_unknown_team",
+    "r_team_run_unknown",
+    "r_continue_unknown_run",
+    "r_continue_no_session",
 ]
 
 
@@ -297,8 +333,14 @@ def test_a_team_run_reads_back_as_its_run_output(team_run_story: dict) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["r_team_runs_no_session", "r_team_runs_unknown_session", "r_team_runs_unknown_team", "r_team_run_unknown",
-             "r_continue_no_session"],
+    "name",
+    [
+        "r_team_runs_no_session",
+        "r_team_runs_unknown_session",
+        "r_team_runs_unknown_team",
+        "r_team_run_unknown",
+        "r_continue_no_session",
+    ],
 )
 def test_team_run_reads_fail_as_agentos_fails_them(team_run_story: dict, name: str) -> None:
     real, mock = real_and_mock(team_run_story, name)
@@ -465,9 +507,10 @@ def test_an_immediate_cancel_still_sends_the_model_start_and_one_content_frame(t
     from tests.slow_team import count, reading
 
     (tmp_path / "late-team.yaml").write_text(LATE_TEAM)
-    with run_server(Settings(scenarios=tmp_path, speed=1)) as url, reading(
-        f"{url}/teams/late-team/runs", {"message": "go"}
-    ) as stream:
+    with (
+        run_server(Settings(scenarios=tmp_path, speed=1)) as url,
+        reading(f"{url}/teams/late-team/runs", {"message": "go"}) as stream,
+    ):
         stream.wait_for(count("TeamRunStarted"))
         httpx.post(f"{url}/teams/late-team/runs/{stream.frames[0][1]['run_id']}/cancel")
         frames = stream.finish()
@@ -494,8 +537,9 @@ scenarios:
 def sse_blocks(text: str) -> list[tuple[str, dict[str, Any]]]:
     """(event, data) of each frame, the resume meta frames included."""
     return [
-        (block.split("\n", 1)[0][len("event: "):], json.loads(block.split("data: ", 1)[1]))
-        for block in text.split("\n\n") if block.startswith("event: ")
+        (block.split("\n", 1)[0][len("event: ") :], json.loads(block.split("data: ", 1)[1]))
+        for block in text.split("\n\n")
+        if block.startswith("event: ")
     ]
 
 
@@ -522,8 +566,11 @@ def test_a_dropped_background_run_goes_on_and_resumes_where_the_client_stopped(b
     assert [d["event_index"] for _, d in first] == [0, 1, 2, 3, 4]
     assert list(first[0][1]) == list(sse_blocks(real_first[0])[0][1]), "event_index comes last, as on AgentOS"
     run_id = first[0][1]["run_id"]
-    resumed = httpx.post(f"{background_url}/teams/research-team/runs/{run_id}/resume",
-                         data={"last_event_index": "4", "session_id": "B1"}, timeout=10)
+    resumed = httpx.post(
+        f"{background_url}/teams/research-team/runs/{run_id}/resume",
+        data={"last_event_index": "4", "session_id": "B1"},
+        timeout=10,
+    )
     assert resumed.headers["content-type"] == header(capture("b2_resume_running"), "content-type")
     frames = sse_blocks(resumed.text)
     metas = [e for e, _ in frames if e in ("catch_up", "subscribed")]
@@ -533,23 +580,27 @@ def test_a_dropped_background_run_goes_on_and_resumes_where_the_client_stopped(b
     indexes = [d["event_index"] for e, d in frames if "event_index" in d]
     assert indexes == list(range(5, 5 + len(indexes))) and frames[-1][0] == "TeamRunCompleted"
 
-    replayed = httpx.post(f"{background_url}/teams/research-team/runs/{run_id}/resume",
-                          data={"last_event_index": "4", "session_id": "B1"})
+    replayed = httpx.post(
+        f"{background_url}/teams/research-team/runs/{run_id}/resume", data={"last_event_index": "4", "session_id": "B1"}
+    )
     (meta_event, meta), *rest = sse_blocks(replayed.text)
     real_meta = sse_blocks(capture("b3_resume_finished")["body"])[0][1]
     assert meta_event == "replay" and list(meta) == list(real_meta)
     assert meta["status"] == "COMPLETED" and meta["total_events"] == len(rest) == meta["total_buffered"] - 5
     assert [d["event_index"] for _, d in rest] == indexes
-    whole = sse_blocks(httpx.post(f"{background_url}/teams/research-team/runs/{run_id}/resume",
-                                  data={"session_id": "B1"}).text)
+    whole = sse_blocks(
+        httpx.post(f"{background_url}/teams/research-team/runs/{run_id}/resume", data={"session_id": "B1"}).text
+    )
     assert whole[0][1]["last_event_index_requested"] == -1 and whole[1][0] == "TeamRunStarted"
     stored = httpx.get(f"{background_url}/sessions/B1/runs").json()
     assert stored[-1]["status"] == "COMPLETED", "the run finished although its client left"
 
 
 def test_a_background_run_without_streaming_is_accepted_then_replays_no_events(background_url: str) -> None:
-    accepted = httpx.post(background_url + "/teams/research-team/runs",
-                          data={"message": "slow", "stream": "false", "session_id": "B2", "background": "true"})
+    accepted = httpx.post(
+        background_url + "/teams/research-team/runs",
+        data={"message": "slow", "stream": "false", "session_id": "B2", "background": "true"},
+    )
     real = capture("b5_background_nonstream")
     assert accepted.status_code == real["status"] == 202
     assert list(accepted.json()) == list(json.loads(real["body"])) and accepted.json()["status"] == "PENDING"
@@ -560,8 +611,9 @@ def test_a_background_run_without_streaming_is_accepted_then_replays_no_events(b
         import time
 
         time.sleep(0.05)
-    resumed = sse_blocks(httpx.post(f"{background_url}/teams/research-team/runs/{run_id}/resume",
-                                    data={"session_id": "B2"}).text)
+    resumed = sse_blocks(
+        httpx.post(f"{background_url}/teams/research-team/runs/{run_id}/resume", data={"session_id": "B2"}).text
+    )
     real_meta = sse_blocks(capture("b6_resume_nonstream")["body"])[0][1]
     assert resumed == [("replay", {**real_meta, "run_id": run_id})]
 
@@ -569,7 +621,6 @@ def test_a_background_run_without_streaming_is_accepted_then_replays_no_events(b
 def test_resuming_an_unknown_run_is_one_error_frame(background_url: str) -> None:
     response = httpx.post(f"{background_url}/teams/research-team/runs/nope/resume", data={"session_id": "B2"})
     assert response.text == capture("b7_resume_unknown")["body"]
-
 
 
 # -- 4. tool calls one after another: one model request each ---------------------------------

@@ -18,7 +18,9 @@ from tests.conftest import SHIPPED, free_port, run_server
         ("10.0.0.5", "7777", "http://10.0.0.5:7777/health"),
     ],
 )
-def test_it_asks_the_address_the_server_binds(monkeypatch: pytest.MonkeyPatch, host: str | None, port: str | None, url: str) -> None:
+def test_it_asks_the_address_the_server_binds(
+    monkeypatch: pytest.MonkeyPatch, host: str | None, port: str | None, url: str
+) -> None:
     for name, value in (("MOCKSERVER_HOST", host), ("MOCKSERVER_PORT", port)):
         if value is None:
             monkeypatch.delenv(name, raising=False)
@@ -27,7 +29,9 @@ def test_it_asks_the_address_the_server_binds(monkeypatch: pytest.MonkeyPatch, h
     assert healthcheck.health_url() == url
 
 
-def test_it_passes_when_the_server_answers_and_fails_when_none_does(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_it_passes_when_the_server_answers_and_fails_when_none_does(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("MOCKSERVER_HOST", "127.0.0.1")
     with run_server(Settings(scenarios=SHIPPED, speed=0)) as url:
         monkeypatch.setenv("MOCKSERVER_PORT", url.rsplit(":", 1)[1])

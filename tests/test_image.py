@@ -44,7 +44,9 @@ def tool(name: str) -> str:
 
 
 def compose_config(path: Path) -> dict:
-    result = subprocess.run([tool("docker-compose"), "-f", str(path), "config"], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [tool("docker-compose"), "-f", str(path), "config"], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
 
@@ -74,7 +76,9 @@ def test_the_commented_example_service_validates_once_uncommented(tmp_path: Path
     example = tmp_path / "docker-compose.yml"
     example.write_text(text.replace(block.group(1), uncommented))
     services = compose_config(example)["services"]
-    waiting = [s for s in services.values() if s.get("depends_on", {}).get("agentos", {}).get("condition") == "service_healthy"]
+    waiting = [
+        s for s in services.values() if s.get("depends_on", {}).get("agentos", {}).get("condition") == "service_healthy"
+    ]
     assert waiting, "the example service waits for the mock to be healthy"
 
 
@@ -93,7 +97,10 @@ def test_the_dockerfile_passes_hadolint_with_nothing_ignored(tmp_path: Path) -> 
     assert not list(ROOT.glob(".hadolint.y*ml"))
     result = subprocess.run(
         [tool("hadolint"), "--no-color", "--disable-ignore-pragma", "--failure-threshold", "info", str(DOCKERFILE)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -114,7 +121,9 @@ def test_the_dockerfile_installs_dependencies_before_the_source_and_runs_as_a_us
 def _pip(venv_python: Path, *args: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(venv_python), "--disable-pip-version-check", "-q", *args],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
 
@@ -152,7 +161,9 @@ def test_the_image_command_serves_the_shipped_scenarios_and_its_health_command_p
     env.update(image.env)
     port = free_port()
     # Tests bind the loopback address only; the image's 0.0.0.0 is checked statically above.
-    env.update(MOCKSERVER_HOST="127.0.0.1", MOCKSERVER_PORT=str(port), PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}")
+    env.update(
+        MOCKSERVER_HOST="127.0.0.1", MOCKSERVER_PORT=str(port), PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    )
     env["MOCKSERVER_SCENARIOS"] = str(root / image.env["MOCKSERVER_SCENARIOS"].lstrip("/"))
 
     def health() -> subprocess.CompletedProcess[str]:
@@ -170,7 +181,9 @@ def test_the_image_command_serves_the_shipped_scenarios_and_its_health_command_p
             assert time.monotonic() < deadline, check.stderr
             time.sleep(0.1)
         for team in answering:
-            response = httpx.post(f"http://127.0.0.1:{port}/teams/{team}/runs", data={"message": "hi"}, headers={"X-Mock-Speed": "0"})
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/teams/{team}/runs", data={"message": "hi"}, headers={"X-Mock-Speed": "0"}
+            )
             assert response.status_code == 200
             frames = parse_sse(response.content)
             assert frames[0][0] == "TeamRunStarted" and frames[-1][0] == "TeamRunCompleted"

@@ -38,25 +38,49 @@ def test_a_minimal_file_loads() -> None:
     assert (team.id, team.name, team.members[0].id) == ("t", "t", "m")
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    (("- text: hi", "- event: TeamRunContnt"), "bad.yaml:8: scenario 's'.events[0]: unknown event type 'TeamRunContnt'"),
-    (("- text: hi", "- event: teamruncontent"), "did you mean 'TeamRunContent'?"),
-    (("- text: hi", "- text: hi\n        delay: soon"), "bad.yaml:9: scenario 's'.events[0].delay: bad duration 'soon'; expected e.g. 250ms, 1.5s or 0.2"),
-    (("name: s", "name: s\n    match: '(unclosed'"), "bad.yaml:7: scenario 's'.match: bad regular expression '(unclosed'"),
-    (("- text: hi", "- text: 'hi {{ nope }}'"), "bad.yaml:8: scenario 's'.events[0].text: unknown placeholder {{ nope }}"),
-    (("- text: hi", "- text: 'hi {{ faker.exec }}'"), "expected faker.<one of"),
-    (("- text: hi", "- text: 'hi {{ __import__(1) }}'"), "is not a name"),
-    (("version: 1", "version: 2"), "bad.yaml:1: version: expected 1, got 2"),
-    (("- text: hi", "- event: RunContent\n        content: x"), "bad.yaml:8: scenario 's'.events[0]: RunContent is a member event"),
-    (("- text: hi", "- delegate: ghost\n        task: t"), "bad.yaml:8: scenario 's'.events[0].delegate: unknown member 'ghost'"),
-    (("- text: hi", "- text: hi\n        tool: x"), "bad.yaml:8: scenario 's'.events[0]: expected exactly one of the keys"),
-    (("- text: hi", "- text: hi\n        pace: fast"), "bad.yaml:9: scenario 's'.events[0].pace: bad pace 'fast'"),
-    (("name: s", "name: s\n    name: t"), "bad.yaml:7: duplicate key 'name'"),
-    (("  id: t", "  id: 'a b'"), "bad.yaml:3: team.id: 'a b' cannot be used in a URL path"),
-    (("name: s", "name: s\n    match: x"), "no default scenario"),
-    (("- text: hi", "- text: [unclosed"), "bad.yaml:9: not valid YAML"),
-    (("scenarios:", "scenarioz:"), "unknown key 'scenarioz' in the file"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("- text: hi", "- event: TeamRunContnt"),
+            "bad.yaml:8: scenario 's'.events[0]: unknown event type 'TeamRunContnt'",
+        ),
+        (("- text: hi", "- event: teamruncontent"), "did you mean 'TeamRunContent'?"),
+        (
+            ("- text: hi", "- text: hi\n        delay: soon"),
+            "bad.yaml:9: scenario 's'.events[0].delay: bad duration 'soon'; expected e.g. 250ms, 1.5s or 0.2",
+        ),
+        (
+            ("name: s", "name: s\n    match: '(unclosed'"),
+            "bad.yaml:7: scenario 's'.match: bad regular expression '(unclosed'",
+        ),
+        (
+            ("- text: hi", "- text: 'hi {{ nope }}'"),
+            "bad.yaml:8: scenario 's'.events[0].text: unknown placeholder {{ nope }}",
+        ),
+        (("- text: hi", "- text: 'hi {{ faker.exec }}'"), "expected faker.<one of"),
+        (("- text: hi", "- text: 'hi {{ __import__(1) }}'"), "is not a name"),
+        (("version: 1", "version: 2"), "bad.yaml:1: version: expected 1, got 2"),
+        (
+            ("- text: hi", "- event: RunContent\n        content: x"),
+            "bad.yaml:8: scenario 's'.events[0]: RunContent is a member event",
+        ),
+        (
+            ("- text: hi", "- delegate: ghost\n        task: t"),
+            "bad.yaml:8: scenario 's'.events[0].delegate: unknown member 'ghost'",
+        ),
+        (
+            ("- text: hi", "- text: hi\n        tool: x"),
+            "bad.yaml:8: scenario 's'.events[0]: expected exactly one of the keys",
+        ),
+        (("- text: hi", "- text: hi\n        pace: fast"), "bad.yaml:9: scenario 's'.events[0].pace: bad pace 'fast'"),
+        (("name: s", "name: s\n    name: t"), "bad.yaml:7: duplicate key 'name'"),
+        (("  id: t", "  id: 'a b'"), "bad.yaml:3: team.id: 'a b' cannot be used in a URL path"),
+        (("name: s", "name: s\n    match: x"), "no default scenario"),
+        (("- text: hi", "- text: [unclosed"), "bad.yaml:9: not valid YAML"),
+        (("scenarios:", "scenarioz:"), "unknown key 'scenarioz' in the file"),
+    ],
+)
 def test_each_problem_names_file_line_and_expectation(change: tuple[str, str], expected: str) -> None:
     messages = problems_of(GOOD.replace(*change))
     assert any(expected in m for m in messages), messages
@@ -80,7 +104,12 @@ def test_duplicate_team_ids_across_files(tmp_path: Path) -> None:
 
 
 def test_durations_and_paces() -> None:
-    assert (parse_duration("250ms"), parse_duration("1.5s"), parse_duration(2), parse_duration("-1s")) == (0.25, 1.5, 2.0, None)
+    assert (parse_duration("250ms"), parse_duration("1.5s"), parse_duration(2), parse_duration("-1s")) == (
+        0.25,
+        1.5,
+        2.0,
+        None,
+    )
     assert parse_pace("20 words/s").chunk_gap == pytest.approx(0.05)  # type: ignore[union-attr]
     assert parse_pace("40ms per token").unit == "tokens"  # type: ignore[union-attr]
     assert parse_pace("0 words/s") is None
@@ -102,7 +131,9 @@ def test_the_published_schema_is_current_and_accepts_every_shipped_file() -> Non
 
 def test_validate_command_lists_problems_and_exits_1(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text(GOOD.replace("- text: hi", "- event: Nope"))
-    result = subprocess.run([sys.executable, "-m", "mockserver", "validate", str(tmp_path)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "validate", str(tmp_path)], capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert f"{tmp_path / 'bad.yaml'}:8: scenario 's'.events[0]: unknown event type 'Nope'" in result.stderr
     ok = subprocess.run([sys.executable, "-m", "mockserver", "validate", str(SHIPPED)], capture_output=True, text=True)
@@ -111,9 +142,13 @@ def test_validate_command_lists_problems_and_exits_1(tmp_path: Path) -> None:
 
 def test_serve_refuses_an_invalid_directory(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text(GOOD.replace("version: 1", "version: x"))
-    result = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--scenarios", str(tmp_path), "--port", "0"], capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--scenarios", str(tmp_path), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 1 and "bad.yaml:1: version: expected 1" in result.stderr
-
 
 
 STORY = """\
@@ -138,12 +173,21 @@ def test_a_sequence_names_the_scenarios_played_in_turn() -> None:
     jsonschema.validate(yaml.safe_load(STORY), scenario_schema())
 
 
-@pytest.mark.parametrize(("sequence", "expected"), [
-    ("sequence: [fails, work]", "bad.yaml:12: sequence[1]: no scenario 'work' in team 'story'; expected one of fails, works"),
-    ("sequence:\n  - fails\n  - [works]", "bad.yaml:14: sequence[1]: no scenario ['works'] in team 'story'"),
-    ("sequence: fails", "bad.yaml:12: sequence: expected a list of scenario names, one per run; the team's are fails, works"),
-    ("sequence: []", "bad.yaml:12: sequence: expected a list of scenario names"),
-])
+@pytest.mark.parametrize(
+    ("sequence", "expected"),
+    [
+        (
+            "sequence: [fails, work]",
+            "bad.yaml:12: sequence[1]: no scenario 'work' in team 'story'; expected one of fails, works",
+        ),
+        ("sequence:\n  - fails\n  - [works]", "bad.yaml:14: sequence[1]: no scenario ['works'] in team 'story'"),
+        (
+            "sequence: fails",
+            "bad.yaml:12: sequence: expected a list of scenario names, one per run; the team's are fails, works",
+        ),
+        ("sequence: []", "bad.yaml:12: sequence: expected a list of scenario names"),
+    ],
+)
 def test_a_bad_sequence_is_named_by_file_and_line(sequence: str, expected: str) -> None:
     messages = problems_of(STORY.replace("sequence: [fails, works]", sequence))
     assert len(messages) == 1 and messages[0].startswith(expected), messages

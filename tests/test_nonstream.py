@@ -43,9 +43,15 @@ def test_a_failing_run_is_200_with_status_error(test_url: str) -> None:
 
 
 def test_shipped_answers_agree_between_the_two_modes(shipped_url: str) -> None:
-    for team, message in [("research-team", "solar panels"), ("topic-team", "weather in Oslo?"), ("topic-team", "python code please")]:
+    for team, message in [
+        ("research-team", "solar panels"),
+        ("topic-team", "weather in Oslo?"),
+        ("topic-team", "python code please"),
+    ]:
         body = post(shipped_url, message, team, stream="false").json()
         frames = parse_sse(post(shipped_url, message, team).content)
         streamed = frames[-1][1]["content"].replace(frames[0][1]["run_id"], "RUN")
         assert body["content"].replace(body["run_id"], "RUN") == streamed
-        assert [t["tool_name"] for t in body["tools"]] == [d["tool"]["tool_name"] for e, d in frames if e == "TeamToolCallCompleted"]
+        assert [t["tool_name"] for t in body["tools"]] == [
+            d["tool"]["tool_name"] for e, d in frames if e == "TeamToolCallCompleted"
+        ]

@@ -7,10 +7,10 @@ import re
 
 from faker import Faker
 
-from mockserver.scenarios.loader import load_directory, load_text
 from mockserver.agentos.expand import build_plan
 from mockserver.agentos.fold import fold
 from mockserver.run.plan import RunContext
+from mockserver.scenarios.loader import load_directory, load_text
 from mockserver.scenarios.selection import select_scenario
 from tests.conftest import SHIPPED
 
@@ -29,21 +29,26 @@ scenarios:
 
 def plan_for(team_id: str, message: str, *, seed: int = 0, speed: float = 1.0):  # type: ignore[no-untyped-def]
     team = load_directory(SHIPPED).teams[team_id]
-    context = RunContext(team=team, scenario=select_scenario(team, message), message=message, session_id="s", run_id="r", started_at=0.0)
+    context = RunContext(
+        team=team, scenario=select_scenario(team, message), message=message, session_id="s", run_id="r", started_at=0.0
+    )
     return build_plan(context, seed=seed, speed=speed, faker=Faker())
 
 
 def test_the_same_request_gives_the_same_stream() -> None:
     """Same text, tools, timing; only the ids that must be new per run (member run ids) differ."""
+
     def normalised(plan) -> str:  # type: ignore[no-untyped-def]
         frames = [(f.at, f.event, f.data) for f in plan.frames]
         return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", "ID", json.dumps(frames))
+
     assert normalised(plan_for("research-team", "solar")) == normalised(plan_for("research-team", "solar"))
 
 
 def test_another_seed_or_message_changes_the_random_parts() -> None:
     def content(team: str, message: str, seed: int = 0) -> str:
         return fold(plan_for(team, message, seed=seed).frames).content
+
     base = content("research-team", "solar")
     assert content("research-team", "solar", seed=1) != base
     assert content("research-team", "wind") != base

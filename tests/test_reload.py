@@ -40,7 +40,9 @@ def write(folder: Path, name: str, text: str, gap: str = "0ms") -> None:
 
 
 def answer(url: str) -> str:
-    response = httpx.post(f"{url}/teams/echo-team/runs", data={"message": "hi", "stream": "false"}, headers={"X-Mock-Speed": "0"})
+    response = httpx.post(
+        f"{url}/teams/echo-team/runs", data={"message": "hi", "stream": "false"}, headers={"X-Mock-Speed": "0"}
+    )
     assert response.status_code == 200
     return response.json()["content"]
 
@@ -55,7 +57,9 @@ def eventually(check: Callable[[], bool], seconds: float = 5.0) -> None:
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     write(tmp_path, "first", "first version")
-    (tmp_path / "other.yaml").write_text(TEAM.format(name="x", text="other", gap="0ms").replace("echo-team", "other-team"))
+    (tmp_path / "other.yaml").write_text(
+        TEAM.format(name="x", text="other", gap="0ms").replace("echo-team", "other-team")
+    )
     return tmp_path
 
 
@@ -71,7 +75,9 @@ def test_an_edited_scenario_serves_the_next_run_without_a_restart(folder: Path, 
     eventually(lambda: answer(url) == "second version")
 
 
-def test_a_broken_file_is_logged_and_the_last_good_set_keeps_serving(folder: Path, url: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_broken_file_is_logged_and_the_last_good_set_keeps_serving(
+    folder: Path, url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="mockserver")
     write(folder, "second", "second version")
     eventually(lambda: answer(url) == "second version")
@@ -158,6 +164,7 @@ def test_every_folder_is_watched(folder: Path, tmp_path_factory: pytest.TempPath
     (more / "echo.yaml").rename(more / "more.yaml")
     (more / "more.yaml").write_text((more / "more.yaml").read_text().replace("echo-team", "more-team"))
     with run_server(Settings(scenarios=(folder, more), speed=0, reload=True, reload_interval=0.02)) as url:
+
         def more_answer() -> str:
             response = httpx.post(f"{url}/teams/more-team/runs", data={"message": "hi", "stream": "false"})
             return response.json()["content"]
@@ -167,7 +174,9 @@ def test_every_folder_is_watched(folder: Path, tmp_path_factory: pytest.TempPath
         eventually(lambda: more_answer() == "edited")
 
 
-def test_a_running_stream_keeps_the_scenario_it_started_with(folder: Path, url: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_running_stream_keeps_the_scenario_it_started_with(
+    folder: Path, url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="mockserver")
     write(folder, "slow", "old words keep coming one by one", gap="80ms")
     eventually(lambda: answer(url) == "old words keep coming one by one")

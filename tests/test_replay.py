@@ -18,10 +18,16 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 
 def recorded_scenario(capture: str) -> str:
-    events = [{"event": name, **{k: v for k, v in data.items() if k != "event"}} for name, data in capture_frames(capture)]
+    events = [
+        {"event": name, **{k: v for k, v in data.items() if k != "event"}} for name, data in capture_frames(capture)
+    ]
     document = {
         "version": 1,
-        "team": {"id": "research-team", "name": "Research Team", "members": [{"id": "researcher", "name": "Researcher"}, {"id": "writer", "name": "Writer"}]},
+        "team": {
+            "id": "research-team",
+            "name": "Research Team",
+            "members": [{"id": "researcher", "name": "Researcher"}, {"id": "writer", "name": "Writer"}],
+        },
         "scenarios": [{"name": "recorded", "gap": 0, "events": events}],
     }
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
@@ -53,12 +59,14 @@ def nested_ids(frames: list[tuple[str, dict]]) -> dict[str, set[str]]:
     member_completed = next(d for e, d in frames if e == "RunCompleted")
     tool = next(d["tool"] for e, d in frames if e == "TeamToolCallCompleted")
     return {
-        "team run": {d["run_id"] for _, d in frames if "agent_id" not in d} | {d["parent_run_id"] for d in members}
+        "team run": {d["run_id"] for _, d in frames if "agent_id" not in d}
+        | {d["parent_run_id"] for d in members}
         | {r["parent_run_id"] for r in completed["member_responses"]},
         "member run": {d["run_id"] for d in members}
         | {tool["child_run_id"], member_completed["session_state"]["current_run_id"]}
         | {r["run_id"] for r in completed["member_responses"]},
-        "session": {d["session_id"] for _, d in frames} | {member_completed["session_state"]["current_session_id"]}
+        "session": {d["session_id"] for _, d in frames}
+        | {member_completed["session_state"]["current_session_id"]}
         | {r["session_id"] for r in completed["member_responses"]},
     }
 

@@ -12,9 +12,9 @@ import anyio
 import httpx
 import pytest
 
-from mockserver.logs import JsonFormatter, QuietAccess, TextFormatter
 from mockserver.agentos.expand import build_plan
 from mockserver.app import create_app
+from mockserver.logs import JsonFormatter, QuietAccess, TextFormatter
 from mockserver.run.delivery import PLAIN
 from mockserver.run.pipeline import RunResponse
 from mockserver.run.plan import RunContext
@@ -77,7 +77,9 @@ def test_a_run_answered_as_json_logs_its_events_too(url: str, caplog: pytest.Log
 
 
 @pytest.mark.parametrize("stream", ["true", "false"])
-def test_a_run_that_sends_team_run_error_ended_in_error(url: str, caplog: pytest.LogCaptureFixture, stream: str) -> None:
+def test_a_run_that_sends_team_run_error_ended_in_error(
+    url: str, caplog: pytest.LogCaptureFixture, stream: str
+) -> None:
     caplog.set_level(logging.INFO, logger="mockserver")
     assert httpx.post(f"{url}/teams/failing-team/runs", data={"message": "hi", "stream": stream}).status_code == 200
     [line] = run_lines(caplog)
@@ -86,7 +88,9 @@ def test_a_run_that_sends_team_run_error_ended_in_error(url: str, caplog: pytest
 
 def test_a_client_that_leaves_mid_stream_is_logged_as_disconnected(url: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="mockserver")
-    with httpx.stream("POST", f"{url}/teams/research-team/runs", data={"message": "hi"}, headers={"X-Mock-Speed": "0.5"}) as response:
+    with httpx.stream(
+        "POST", f"{url}/teams/research-team/runs", data={"message": "hi"}, headers={"X-Mock-Speed": "0.5"}
+    ) as response:
         next(response.iter_raw())
     [line] = run_lines(caplog)
     assert line["ended"] == "disconnected"
@@ -135,12 +139,16 @@ def test_the_access_log_keeps_what_the_run_lines_do_not_cover(method: str, path:
     assert QuietAccess().filter(access) is kept
 
 
-
 def test_json_access_lines_carry_the_request_fields() -> None:
     access = record('%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5000", "POST", "/teams/a/runs", "1.1", 404))
     access.name = "uvicorn.access"
     entry = json.loads(JsonFormatter().format(access))
-    assert (entry["method"], entry["path"], entry["status"], entry["client"]) == ("POST", "/teams/a/runs", 404, "127.0.0.1:5000")
+    assert (entry["method"], entry["path"], entry["status"], entry["client"]) == (
+        "POST",
+        "/teams/a/runs",
+        404,
+        "127.0.0.1:5000",
+    )
 
 
 def test_a_run_with_nothing_to_wait_for_still_stops_at_shutdown(caplog: pytest.LogCaptureFixture) -> None:
@@ -180,4 +188,10 @@ def test_a_fault_that_streams_logs_when_it_ends_with_what_it_sent(url: str, capl
     caplog.set_level(logging.INFO, logger="mockserver")
     frames = parse_sse(httpx.post(f"{url}/teams/error-midstream/runs", data={"message": "hi"}).content)
     [line] = run_lines(caplog)
-    assert (line["team"], line["status"], line["events"], line["ended"], line["fault"]) == ("error-midstream", 200, len(frames), "error", "error")
+    assert (line["team"], line["status"], line["events"], line["ended"], line["fault"]) == (
+        "error-midstream",
+        200,
+        len(frames),
+        "error",
+        "error",
+    )

@@ -68,19 +68,36 @@ def test_the_session_is_listed_and_reloadable_with_captured_shapes(http: httpx.C
     entry = next(s for s in listing["data"] if s["session_id"] == session_id)
     with_user = next(s for s in captured["data"] if "user_id" in s)
     assert list(entry) == list(with_user)
-    assert (entry["session_name"], entry["user_id"], entry["team_id"], entry["session_type"]) == ("name me", "bob", "quick-team", "team")
+    assert (entry["session_name"], entry["user_id"], entry["team_id"], entry["session_type"]) == (
+        "name me",
+        "bob",
+        "quick-team",
+        "team",
+    )
 
     detail = http.get(f"{url}/sessions/{session_id}", params={"type": "team"}).json()
     assert list(detail) == list(capture_json("j8_session"))
-    assert [(m["role"], m["content"]) for m in detail["chat_history"]] == [("user", "name me"), ("assistant", frames[-1][1]["content"])]
+    assert [(m["role"], m["content"]) for m in detail["chat_history"]] == [
+        ("user", "name me"),
+        ("assistant", frames[-1][1]["content"]),
+    ]
     assert detail["team_data"]["team_id"] == "quick-team"
 
 
 def test_listing_filters_sorts_and_pages(http: httpx.Client, url: str) -> None:
-    ids = [run(http, url, team="topic-team", message=f"chat {i}", session_id="", user_id="pager")[0][1]["session_id"] for i in range(3)]
+    ids = [
+        run(http, url, team="topic-team", message=f"chat {i}", session_id="", user_id="pager")[0][1]["session_id"]
+        for i in range(3)
+    ]
     page = http.get(f"{url}/sessions", params={"user_id": "pager", "limit": 2, "page": 1}).json()
     assert [s["session_id"] for s in page["data"]] == ids[::-1][:2]
-    assert page["meta"] | {"search_time_ms": 0} == {"page": 1, "limit": 2, "total_pages": 2, "total_count": 3, "search_time_ms": 0}
+    assert page["meta"] | {"search_time_ms": 0} == {
+        "page": 1,
+        "limit": 2,
+        "total_pages": 2,
+        "total_count": 3,
+        "search_time_ms": 0,
+    }
     last = http.get(f"{url}/sessions", params={"user_id": "pager", "limit": 2, "page": 2, "sort_order": "asc"}).json()
     assert [s["session_id"] for s in last["data"]] == ids[2:]
     derived = http.get(f"{url}/sessions", params={"user_id": "pager", "session_name": "chat"}).json()
@@ -117,7 +134,10 @@ def test_first_run_of_a_new_session_is_404_until_it_ends(http: httpx.Client, url
 
 def test_another_users_session_is_not_found(http: httpx.Client, url: str) -> None:
     session_id = run(http, url, message="mine", session_id="owned-session", user_id="owner")[0][1]["session_id"]
-    intruder = http.post(f"{url}/teams/research-team/runs", data={"message": "x", "stream": "false", "session_id": session_id, "user_id": "someone-else"})
+    intruder = http.post(
+        f"{url}/teams/research-team/runs",
+        data={"message": "x", "stream": "false", "session_id": session_id, "user_id": "someone-else"},
+    )
     assert intruder.status_code == 404 and intruder.json()["detail"] == "Session not found"
     assert http.get(f"{url}/sessions/{session_id}", params={"user_id": "someone-else"}).status_code == 404
     assert http.get(f"{url}/sessions/{session_id}", params={"user_id": "owner"}).status_code == 200

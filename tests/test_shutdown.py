@@ -26,8 +26,22 @@ def server(request: pytest.FixtureRequest) -> Iterator[tuple[subprocess.Popen[st
     mockserver = Path(sys.executable).parent / "mockserver"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
     process = subprocess.Popen(
-        [str(mockserver), "serve", "--host", "127.0.0.1", "--port", str(port), "--scenarios", str(SHIPPED), "--log-format", request.param],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            str(mockserver),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--scenarios",
+            str(SHIPPED),
+            "--log-format",
+            request.param,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -48,7 +62,9 @@ def server(request: pytest.FixtureRequest) -> Iterator[tuple[subprocess.Popen[st
             process.communicate()
 
 
-def test_sigterm_during_50_open_streams_ends_them_and_exits_within_2_seconds(server: tuple[subprocess.Popen[str], str]) -> None:
+def test_sigterm_during_50_open_streams_ends_them_and_exits_within_2_seconds(
+    server: tuple[subprocess.Popen[str], str],
+) -> None:
     process, url = server
     started = threading.Barrier(STREAMS + 1, timeout=20)
     bodies: list[bytes] = []
@@ -57,8 +73,13 @@ def test_sigterm_during_50_open_streams_ends_them_and_exits_within_2_seconds(ser
     def client() -> None:
         try:
             # A quarter of the written speed: each stream would run for many seconds.
-            with httpx.stream("POST", f"{url}/teams/research-team/runs", data={"message": "hi"},
-                              headers={"X-Mock-Speed": "0.25"}, timeout=30) as response:
+            with httpx.stream(
+                "POST",
+                f"{url}/teams/research-team/runs",
+                data={"message": "hi"},
+                headers={"X-Mock-Speed": "0.25"},
+                timeout=30,
+            ) as response:
                 chunks = response.iter_raw()
                 body = next(chunks)
                 started.wait()
@@ -112,8 +133,13 @@ def test_sigterm_with_50_open_runs_of_every_kind_exits_at_once_and_no_client_get
 
     def client(team: str) -> None:
         try:
-            with httpx.stream("POST", f"{url}/teams/{team}/runs", data={"message": "hi"},
-                              headers={"X-Mock-Speed": SPEEDS[team]}, timeout=30) as response:
+            with httpx.stream(
+                "POST",
+                f"{url}/teams/{team}/runs",
+                data={"message": "hi"},
+                headers={"X-Mock-Speed": SPEEDS[team]},
+                timeout=30,
+            ) as response:
                 chunks = response.iter_raw()
                 if team != "error-slow":  # its head comes after 5 s: it is still waiting
                     next(chunks)

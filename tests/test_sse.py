@@ -8,8 +8,11 @@ from mockserver.wire.sse import encode_frame
 
 
 def test_a_frame_is_event_line_data_line_blank_line() -> None:
-    frame = encode_frame("TeamRunContent", {"created_at": 1, "event": "TeamRunContent", "content": "héllo\n\"x\" 日本"})
-    assert frame == 'event: TeamRunContent\ndata: {"created_at":1,"event":"TeamRunContent","content":"héllo\\n\\"x\\" 日本"}\n\n'.encode()
+    frame = encode_frame("TeamRunContent", {"created_at": 1, "event": "TeamRunContent", "content": 'héllo\n"x" 日本'})
+    assert (
+        frame
+        == 'event: TeamRunContent\ndata: {"created_at":1,"event":"TeamRunContent","content":"héllo\\n\\"x\\" 日本"}\n\n'.encode()
+    )
 
 
 def test_characters_that_split_lines_in_python_are_escaped_but_parse_back() -> None:
@@ -17,4 +20,4 @@ def test_characters_that_split_lines_in_python_are_escaped_but_parse_back() -> N
     frame = encode_frame("TeamRunContent", {"content": text})
     head, data, blank = frame.decode().split("\n", 2)
     assert blank == "\n" and frame.decode().splitlines() == [head, data, ""]
-    assert json.loads(data[len("data: "):])["content"] == text
+    assert json.loads(data[len("data: ") :])["content"] == text

@@ -11,7 +11,9 @@ from tests.conftest import capture_frames, parse_sse
 
 
 def run(url: str, team: str = "research-team", **data: str) -> httpx.Response:
-    return httpx.post(f"{url}/teams/{team}/runs", data={"message": "What is the capital of France?", **data}, timeout=10)
+    return httpx.post(
+        f"{url}/teams/{team}/runs", data={"message": "What is the capital of France?", **data}, timeout=10
+    )
 
 
 def test_headers_and_framing_are_agentos_sse(test_url: str) -> None:
@@ -28,11 +30,14 @@ def test_headers_and_framing_are_agentos_sse(test_url: str) -> None:
         assert isinstance(data["created_at"], int)
 
 
-@pytest.mark.parametrize(("capture", "message"), [
-    ("a_stream_true", "What is the capital of France?"),
-    ("a2_stream_true_direct", "[direct] say hello"),
-    ("l1_model_error_stream", "[fail] please"),
-])
+@pytest.mark.parametrize(
+    ("capture", "message"),
+    [
+        ("a_stream_true", "What is the capital of France?"),
+        ("a2_stream_true_direct", "[direct] say hello"),
+        ("l1_model_error_stream", "[fail] please"),
+    ],
+)
 def test_event_order_and_keys_match_the_capture(test_url: str, capture: str, message: str) -> None:
     expected = capture_frames(capture)
     got = parse_sse(run(test_url, message=message).content)
@@ -93,7 +98,10 @@ def test_stream_values_that_mean_true(test_url: str, stream: str | None) -> None
 
 
 def test_urlencoded_form_and_trailing_slash_work_the_same(test_url: str) -> None:
-    response = httpx.post(f"{test_url}/teams/research-team/runs/", data={"message": "[direct] hi", "monitor": "false", "session_state": "{}"})
+    response = httpx.post(
+        f"{test_url}/teams/research-team/runs/",
+        data={"message": "[direct] hi", "monitor": "false", "session_state": "{}"},
+    )
     assert [e for e, _ in parse_sse(response.content)][-1] == "TeamRunCompleted"
 
 

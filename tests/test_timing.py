@@ -9,13 +9,13 @@ import anyio
 import httpx
 import pytest
 
-from mockserver.scenarios.loader import load_directory
-from mockserver.scenarios.model import Pace
 from mockserver.agentos.expand import build_plan, split_text
 from mockserver.run.delivery import PLAIN
 from mockserver.run.live import RunControl
 from mockserver.run.plan import RunContext
 from mockserver.run.player import Player
+from mockserver.scenarios.loader import load_directory
+from mockserver.scenarios.model import Pace
 from mockserver.scenarios.selection import select_scenario
 from mockserver.settings import Settings
 from tests.conftest import TEST_SCENARIOS, run_server
@@ -30,7 +30,9 @@ def timed_url() -> Iterator[str]:
 def arrivals(url: str, message: str, headers: dict[str, str] | None = None) -> list[tuple[float, bytes]]:
     """When each HTTP chunk arrived, relative to the response head."""
     chunks = []
-    with httpx.stream("POST", f"{url}/teams/timing-team/runs", data={"message": message}, headers=headers, timeout=30) as response:
+    with httpx.stream(
+        "POST", f"{url}/teams/timing-team/runs", data={"message": message}, headers=headers, timeout=30
+    ) as response:
         start = time.monotonic()
         for chunk in response.iter_raw():
             chunks.append((time.monotonic() - start, chunk))
@@ -39,7 +41,10 @@ def arrivals(url: str, message: str, headers: dict[str, str] | None = None) -> l
 
 def test_frames_arrive_one_per_chunk_over_time_not_at_once(timed_url: str) -> None:
     chunks = arrivals(timed_url, "paced")
-    assert all(chunk.startswith(b"event: ") and chunk.endswith(b"\n\n") and chunk.count(b"\nevent: ") == 0 for _, chunk in chunks)
+    assert all(
+        chunk.startswith(b"event: ") and chunk.endswith(b"\n\n") and chunk.count(b"\nevent: ") == 0
+        for _, chunk in chunks
+    )
     events = [chunk.split(b"\n", 1)[0][7:].decode() for _, chunk in chunks]
     assert events.count("TeamRunContent") == 10
     # The plan spaces the deltas 50 ms apart: nothing may arrive early, and the stream spreads out.
@@ -62,7 +67,9 @@ def test_player_keeps_absolute_deadlines() -> None:
     """A slow consumer does not push later frames back: deadlines are from the start."""
     scenarios = load_directory(TEST_SCENARIOS)
     team = scenarios.teams["timing-team"]
-    plan = build_plan(RunContext(team=team, scenario=select_scenario(team, "paced"), message="paced", session_id="s", run_id="r"))
+    plan = build_plan(
+        RunContext(team=team, scenario=select_scenario(team, "paced"), message="paced", session_id="s", run_id="r")
+    )
 
     async def consume() -> list[float]:
         start = anyio.current_time()
@@ -96,7 +103,9 @@ def test_a_client_that_leaves_ends_its_stream(timed_url: str) -> None:
         first = next(response.iter_raw())
         assert first.startswith(b"event: TeamRunStarted")
     # The server must stay responsive and finish other runs while the abandoned one is gone.
-    response = httpx.post(f"{timed_url}/teams/timing-team/runs", data={"message": "paced"}, headers={"X-Mock-Speed": "0"})
+    response = httpx.post(
+        f"{timed_url}/teams/timing-team/runs", data={"message": "paced"}, headers={"X-Mock-Speed": "0"}
+    )
     assert response.status_code == 200
 
 

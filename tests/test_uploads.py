@@ -66,8 +66,14 @@ def sha256(data: bytes) -> str:
 # -- every kind of file ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "data", "sent_type", "listed", "category", "mime_type", "fmt"), samples.KINDS, ids=[k[0] for k in samples.KINDS])
-def test_each_kind_is_classified_and_echoed_intact(url: str, name: str, data: bytes, sent_type: str, listed: str, category: str, mime_type: str, fmt: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "data", "sent_type", "listed", "category", "mime_type", "fmt"),
+    samples.KINDS,
+    ids=[k[0] for k in samples.KINDS],
+)
+def test_each_kind_is_classified_and_echoed_intact(
+    url: str, name: str, data: bytes, sent_type: str, listed: str, category: str, mime_type: str, fmt: str
+) -> None:
     body = run_json(url, [("files", (name, data, sent_type))])
     media = body["input"][listed]
     assert len(media) == 1 and set(body["input"]) == {"input_content", listed}
@@ -96,7 +102,9 @@ def test_many_files_in_one_request(url: str) -> None:
     ]
     assert f"I received {len(samples.KINDS)} files: photo.png (" in body["content"]
     user = body["messages"][1]
-    assert user["role"] == "user" and user["images"] == body["input"]["images"] and user["files"] == body["input"]["files"]
+    assert (
+        user["role"] == "user" and user["images"] == body["input"]["images"] and user["files"] == body["input"]["files"]
+    )
 
 
 def test_the_stream_lists_uploads_on_team_run_started_only(url: str) -> None:
@@ -109,7 +117,13 @@ def test_the_stream_lists_uploads_on_team_run_started_only(url: str) -> None:
     assert frames[0][0] == "TeamRunStarted"
     assert list(started)[:-1] == list(plain[0][1]) and list(started)[-1] == "mock_uploads"
     assert started["mock_uploads"] == [
-        {"filename": "report.pdf", "content_type": "application/pdf", "category": "document", "size": len(data), "sha256": sha256(data)}
+        {
+            "filename": "report.pdf",
+            "content_type": "application/pdf",
+            "category": "document",
+            "size": len(data),
+            "sha256": sha256(data),
+        }
     ]
     assert all("mock_uploads" not in frame for _, frame in frames[1:])
     assert frames[-1][0] == plain[-1][0] == "TeamRunCompleted"
@@ -125,7 +139,9 @@ def test_no_files_no_echo(url: str) -> None:
 @pytest.mark.parametrize("team", ["quick-team", "research-team", "topic-team"])
 def test_every_shipped_default_scenario_mentions_received_files(url: str, team: str) -> None:
     data = samples.docx()
-    response = post(url, [("files", ("plan.docx", data, samples.DOCX_TYPE))], path=f"/teams/{team}/runs", stream="false")
+    response = post(
+        url, [("files", ("plan.docx", data, samples.DOCX_TYPE))], path=f"/teams/{team}/runs", stream="false"
+    )
     assert len(data) < 1024 and f"I received plan.docx ({len(data)} B)." in response.json()["content"]
 
 
@@ -133,14 +149,23 @@ def test_every_shipped_default_scenario_mentions_received_files(url: str, team: 
 
 
 def _without_ids(media: dict[str, Any]) -> dict[str, Any]:
-    return {key: [{k: v for k, v in item.items() if k != "id"} for item in value] if isinstance(value, list) else value for key, value in media.items()}
+    return {
+        key: [{k: v for k, v in item.items() if k != "id"} for item in value] if isinstance(value, list) else value
+        for key, value in media.items()
+    }
 
 
 def _golden_files(name: str) -> tuple[list[tuple[str, tuple[str, bytes, str]]], dict[str, str]]:
     """The request of a capture, rebuilt from its header comment and the echoed bytes."""
     expected = capture_json(name)["input"]
-    sent = {"image.png": "image/png", "doc.pdf": "application/pdf", "data.csv": "text/csv", "notes.txt": "text/plain",
-            "data.json": "application/json", "readme.md": "application/octet-stream"}
+    sent = {
+        "image.png": "image/png",
+        "doc.pdf": "application/pdf",
+        "data.csv": "text/csv",
+        "notes.txt": "text/plain",
+        "data.json": "application/json",
+        "readme.md": "application/octet-stream",
+    }
     files = []
     for item in expected.get("images", []):
         files.append(("files", ("image.png", base64.b64decode(item["content"]), "image/png")))
@@ -154,11 +179,24 @@ def _golden_files(name: str) -> tuple[list[tuple[str, tuple[str, bytes, str]]], 
     return files, extra
 
 
-@pytest.mark.parametrize("name", ["e1_file_png", "e2_file_pdf", "e3_file_csv", "e4_file_txt", "e5_file_json", "e7_file_octet_md", "e11_files_multi_metadata"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "e1_file_png",
+        "e2_file_pdf",
+        "e3_file_csv",
+        "e4_file_txt",
+        "e5_file_json",
+        "e7_file_octet_md",
+        "e11_files_multi_metadata",
+    ],
+)
 def test_input_matches_the_real_server(url: str, name: str) -> None:
     files, extra = _golden_files(name)
     expected = capture_json(name)
-    body = httpx.post(url + RUNS, data={"message": expected["input"]["input_content"], "stream": "false", **extra}, files=files).json()
+    body = httpx.post(
+        url + RUNS, data={"message": expected["input"]["input_content"], "stream": "false", **extra}, files=files
+    ).json()
     assert _without_ids(body["input"]) == _without_ids(expected["input"])
     assert json.dumps(_without_ids(body["input"])) == json.dumps(_without_ids(expected["input"])), "key order"
 
@@ -167,14 +205,19 @@ def test_input_matches_the_real_server(url: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("stream", ["true", "false"])
-@pytest.mark.parametrize(("filename", "content_type"), [
-    ("setup.exe", "application/x-msdownload"),
-    ("tool.exe", "application/octet-stream"),
-    ("noextension", "application/octet-stream"),
-    ("notes.txt", "text/x-foo"),
-    ("notes.txt", "text/plain; charset=utf-8"),
-])
-def test_unsupported_type_is_a_400_even_for_a_stream(url: str, agentos_url: str, stream: str, filename: str, content_type: str) -> None:
+@pytest.mark.parametrize(
+    ("filename", "content_type"),
+    [
+        ("setup.exe", "application/x-msdownload"),
+        ("tool.exe", "application/octet-stream"),
+        ("noextension", "application/octet-stream"),
+        ("notes.txt", "text/x-foo"),
+        ("notes.txt", "text/plain; charset=utf-8"),
+    ],
+)
+def test_unsupported_type_is_a_400_even_for_a_stream(
+    url: str, agentos_url: str, stream: str, filename: str, content_type: str
+) -> None:
     files = [("files", (filename, b"MZ\x90\x00", content_type))]
     response = post(url, files, stream=stream)
     assert response.status_code == 400
@@ -185,7 +228,10 @@ def test_unsupported_type_is_a_400_even_for_a_stream(url: str, agentos_url: str,
 
 
 def test_one_bad_file_rejects_the_request(agentos_url: str) -> None:
-    files = [("files", ("image.png", samples.png(), "image/png")), ("files", ("setup.exe", b"MZ" * 32, "application/x-msdownload"))]
+    files = [
+        ("files", ("image.png", samples.png(), "image/png")),
+        ("files", ("setup.exe", b"MZ" * 32, "application/x-msdownload")),
+    ]
     response = post(agentos_url, files, path=RUNS, stream="true")
     assert response.status_code == 400 and response.content == (CAPTURES / "e12_files_png_then_exe.body").read_bytes()
 
@@ -198,11 +244,27 @@ def test_unknown_team_comes_before_the_file_check(url: str) -> None:
 def test_an_empty_file_is_dropped_and_keeps_its_metadata_slot(url: str) -> None:
     files = [("files", ("empty.txt", b"", "text/plain")), ("files", ("notes.txt", b"hi\n", "text/plain"))]
     body = run_json(url, files, files_metadata='[{"n": 1}, {"n": 2}]')
-    assert _without_ids(body["input"]) == {"input_content": "here are my files", "files": [
-        {"mime_type": "text/plain", "filename": "notes.txt", "format": "txt", "content": "hi\n", "metadata": {"n": 2}},
-    ]}
-    assert body["mock_uploads"][0] == {"filename": "empty.txt", "content_type": "text/plain", "category": "document", "size": 0,
-                                       "sha256": sha256(b""), "dropped": "empty file", "metadata": {"n": 1}}
+    assert _without_ids(body["input"]) == {
+        "input_content": "here are my files",
+        "files": [
+            {
+                "mime_type": "text/plain",
+                "filename": "notes.txt",
+                "format": "txt",
+                "content": "hi\n",
+                "metadata": {"n": 2},
+            },
+        ],
+    }
+    assert body["mock_uploads"][0] == {
+        "filename": "empty.txt",
+        "content_type": "text/plain",
+        "category": "document",
+        "size": 0,
+        "sha256": sha256(b""),
+        "dropped": "empty file",
+        "metadata": {"n": 1},
+    }
     assert body["content"].endswith("I received notes.txt (3 B).")
 
 
@@ -213,7 +275,11 @@ def test_only_empty_files_is_like_no_files(url: str) -> None:
 
 
 def test_files_metadata_is_paired_by_position_and_tolerant(url: str) -> None:
-    files = [("files", ("a.png", samples.png(), "image/png")), ("files", ("b.txt", b"b", "text/plain")), ("files", ("c.txt", b"c", "text/plain"))]
+    files = [
+        ("files", ("a.png", samples.png(), "image/png")),
+        ("files", ("b.txt", b"b", "text/plain")),
+        ("files", ("c.txt", b"c", "text/plain")),
+    ]
     body = run_json(url, files, files_metadata='[{"tag": "first"}, "not an object"]')
     assert body["input"]["images"][0]["metadata"] == {"tag": "first"}
     assert all("metadata" not in f for f in body["input"]["files"])
@@ -224,7 +290,9 @@ def test_files_metadata_is_paired_by_position_and_tolerant(url: str) -> None:
 def test_files_metadata_over_8000_bytes_is_a_422(url: str, agentos_url: str) -> None:
     big = json.dumps([{"note": "x" * 8000}])
     response = post(agentos_url, [], path=RUNS, files_metadata=big)
-    assert response.status_code == 422 and response.content == (CAPTURES / "f9_files_metadata_too_big.body").read_bytes()
+    assert (
+        response.status_code == 422 and response.content == (CAPTURES / "f9_files_metadata_too_big.body").read_bytes()
+    )
     assert post(url, [], files_metadata=big).json()["error_code"] == "VALIDATION_ERROR"
 
 
@@ -235,10 +303,15 @@ def test_a_file_over_the_limit_is_a_413_and_the_server_keeps_serving(small_url: 
     big = os.urandom(5 * 1024 * 1024)
     response = post(small_url, [("files", ("big.png", big, "image/png"))])
     assert response.status_code == 413
-    assert response.json() == {"detail": "File too large: 'big.png' is over the 1000 B limit (--max-upload-size)", "error_code": "PAYLOAD_TOO_LARGE"}
+    assert response.json() == {
+        "detail": "File too large: 'big.png' is over the 1000 B limit (--max-upload-size)",
+        "error_code": "PAYLOAD_TOO_LARGE",
+    }
     assert post(small_url, [("files", ("ok.png", b"x" * 1000, "image/png"))], stream="false").status_code == 200
     real = post(agentos_url, [("files", ("big.png", big, "image/png"))], stream="true")
-    assert real.status_code == 413 and real.json() == {"detail": "File too large: 'big.png' is over the 1000 B limit (--max-upload-size)"}
+    assert real.status_code == 413 and real.json() == {
+        "detail": "File too large: 'big.png' is over the 1000 B limit (--max-upload-size)"
+    }
     assert post(agentos_url, [("files", ("ok.png", samples.png(), "image/png"))]).status_code == 200
 
 
@@ -252,7 +325,9 @@ def test_too_many_files_is_a_413(small_url: str) -> None:
 def test_the_content_echo_is_capped_but_size_and_digest_cover_the_whole_file(small_url: str) -> None:
     text = ("é" * 400).encode()  # 800 bytes; the cap (16) falls inside no character
     data = os.urandom(900)
-    body = run_json(small_url, [("files", ("long.txt", text, "text/plain")), ("files", ("noise.png", data, "image/png"))])
+    body = run_json(
+        small_url, [("files", ("long.txt", text, "text/plain")), ("files", ("noise.png", data, "image/png"))]
+    )
     assert body["input"]["files"][0]["content"] == "é" * 8
     assert base64.b64decode(body["input"]["images"][0]["content"]) == data[:16]
     assert body["mock_uploads"][0]["size"] == 800 and body["mock_uploads"][0]["sha256"] == sha256(text)
@@ -268,14 +343,17 @@ def test_a_cut_inside_a_character_keeps_whole_characters(small_url: str) -> None
 # -- names are data -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("filename", [
-    "résumé 📄 – final.pdf",
-    "../../../../etc/passwd.txt",
-    "..\\..\\windows\\win.ini.txt",
-    "/absolute/path/report.pdf",
-    "x" * 300 + ".txt",
-    'quote " and \n newline.txt',
-])
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "résumé 📄 – final.pdf",
+        "../../../../etc/passwd.txt",
+        "..\\..\\windows\\win.ini.txt",
+        "/absolute/path/report.pdf",
+        "x" * 300 + ".txt",
+        'quote " and \n newline.txt',
+    ],
+)
 def test_filenames_are_echoed_and_never_become_paths(url: str, filename: str) -> None:
     before = _entries()
     stem = filename.replace("\\", "/").rsplit("/", 1)[-1][:20]
@@ -295,7 +373,9 @@ def test_an_empty_filename_is_kept(url: str) -> None:
         f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename=""\r\nContent-Type: text/plain\r\n\r\nabc\r\n'
         f"--{boundary}--\r\n"
     ).encode()
-    response = httpx.post(url + QUICK, content=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    response = httpx.post(
+        url + QUICK, content=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+    )
     item = response.json()["input"]["files"][0]
     assert (item["filename"], item["format"], item["content"]) == ("", "plain", "abc")
     assert "a file without a name (3 B)" in response.json()["content"]
@@ -310,7 +390,7 @@ def _entries() -> set[str]:
 
 def test_a_body_cut_off_before_its_closing_boundary_is_a_400(url: str) -> None:
     """AgentOS (python-multipart does not check the end) runs on without the cut file; the mock says so."""
-    body = b"--b\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nhi\r\n--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\ncut off"
+    body = b'--b\r\nContent-Disposition: form-data; name="message"\r\n\r\nhi\r\n--b\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n\r\ncut off'
     response = httpx.post(url + QUICK, content=body, headers={"content-type": "multipart/form-data; boundary=b"})
     assert response.status_code == 400
     assert "ended before its closing boundary" in response.json()["detail"]
@@ -319,10 +399,13 @@ def test_a_body_cut_off_before_its_closing_boundary_is_a_400(url: str) -> None:
     assert response.status_code == 200 and "mock_uploads" in parse_sse(response.content)[0][1]
 
 
-@pytest.mark.parametrize("body", [
-    b"garbage without any boundary",
-    b"--b\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--b--\r\n",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"garbage without any boundary",
+        b"--b\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--b--\r\n",
+    ],
+)
 def test_a_malformed_body_is_a_400_not_a_500(url: str, body: bytes) -> None:
     response = httpx.post(url + QUICK, content=body, headers={"content-type": "multipart/form-data; boundary=b"})
     assert response.status_code in (400, 422), response.text
@@ -339,8 +422,9 @@ def test_a_client_that_leaves_mid_upload_does_not_hurt_the_server(url: str) -> N
     with socket.create_connection((host, int(port))) as sock:
         sock.sendall(
             b"POST /teams/quick-team/runs HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
-            b"Content-Length: 100000000\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.png\"\r\n\r\n"
-            + b"\x00" * 100_000
+            b'Content-Length: 100000000\r\n\r\n--b\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\n'
+            + b"\x00"
+            * 100_000
         )
     assert httpx.post(url + QUICK, data={"message": "after"}).status_code == 200
 
@@ -353,19 +437,22 @@ def test_urlencoded_forms_still_work(url: str) -> None:
 # -- the pure parts -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("content_type", "filename", "category"), [
-    ("image/png", "x.bin", "image"),
-    ("application/octet-stream", "PHOTO.PNG", "image"),
-    (None, "song.flac", "audio"),
-    ("", "clip.mov", "video"),
-    ("application/x-zip-compressed", "a.zip", "document"),
-    ("application/xml", "a", "document"),
-    ("text/x-foo", "notes.txt", None),  # the extension only helps an ambiguous type
-    ("IMAGE/PNG", "a.png", None),  # compared as sent
-    ("application/octet-stream", "archive.tar.gz", None),
-    ("application/octet-stream", "", None),
-    ("application/octet-stream", "file.", None),
-])
+@pytest.mark.parametrize(
+    ("content_type", "filename", "category"),
+    [
+        ("image/png", "x.bin", "image"),
+        ("application/octet-stream", "PHOTO.PNG", "image"),
+        (None, "song.flac", "audio"),
+        ("", "clip.mov", "video"),
+        ("application/x-zip-compressed", "a.zip", "document"),
+        ("application/xml", "a", "document"),
+        ("text/x-foo", "notes.txt", None),  # the extension only helps an ambiguous type
+        ("IMAGE/PNG", "a.png", None),  # compared as sent
+        ("application/octet-stream", "archive.tar.gz", None),
+        ("application/octet-stream", "", None),
+        ("application/octet-stream", "file.", None),
+    ],
+)
 def test_classify_follows_agno(content_type: str | None, filename: str, category: str | None) -> None:
     from mockserver.agentos.media import classify
 
@@ -384,24 +471,39 @@ def test_document_mime_type_and_format() -> None:
 def test_human_sizes_and_the_summary() -> None:
     from mockserver.scenarios.templates import files_summary, human_size
 
-    assert [human_size(n) for n in (0, 1023, 1024, 2_200_000, 3 * 1024**3)] == ["0 B", "1023 B", "1.0 KB", "2.1 MB", "3.0 GB"]
+    assert [human_size(n) for n in (0, 1023, 1024, 2_200_000, 3 * 1024**3)] == [
+        "0 B",
+        "1023 B",
+        "1.0 KB",
+        "2.1 MB",
+        "3.0 GB",
+    ]
     one = {"filename": "report.pdf", "size_human": "2.1 MB"}
     assert files_summary(()) == ""
     assert files_summary((one,)) == " I received report.pdf (2.1 MB)."
-    assert files_summary((one, one, one)) == " I received 3 files: report.pdf (2.1 MB), report.pdf (2.1 MB) and report.pdf (2.1 MB)."
+    assert (
+        files_summary((one, one, one))
+        == " I received 3 files: report.pdf (2.1 MB), report.pdf (2.1 MB) and report.pdf (2.1 MB)."
+    )
 
 
 def test_templates_know_the_file_names() -> None:
     from mockserver.scenarios.templates import check
 
-    assert check("{{ files }} {{ file_count }} {{ files_summary }} {{ files[0].size_human }} {{ files[1].sha256 }}") == []
+    assert (
+        check("{{ files }} {{ file_count }} {{ files_summary }} {{ files[0].size_human }} {{ files[1].sha256 }}") == []
+    )
     assert check("{{ files[0].path }}") and check("{{ files_summary.x }}")
 
 
 def test_size_options() -> None:
     from mockserver.cli import build_parser, settings_from
 
-    settings = settings_from(build_parser().parse_args(["serve", "--max-upload-size", "1.5GB", "--max-files", "7", "--max-echo-size", "64KB"]))
+    settings = settings_from(
+        build_parser().parse_args(
+            ["serve", "--max-upload-size", "1.5GB", "--max-files", "7", "--max-echo-size", "64KB"]
+        )
+    )
     assert (settings.max_upload_size, settings.max_files, settings.max_echo_size) == (1536 * 1024**2, 7, 65536)
     assert settings_from(build_parser().parse_args(["serve"])).max_upload_size == 100 * 1024**2
     for bad in (["--max-upload-size", "lots"], ["--max-files", "0"], ["--max-upload-size", "inf"]):

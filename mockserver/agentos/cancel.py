@@ -47,11 +47,18 @@ def _closing(plan: Plan, facts: RunFold, elapsed: float, reason: str, *, close_m
         member_reason = f"Run {member.run_id} was cancelled"
         content = "".join(member.text) or member_reason
         frames.append(_frame(elapsed, "RunCancelled", created_at, envelope, content=content, reason=member_reason))
-        frames.append(_frame(
-            elapsed, "RunCompleted", created_at, envelope, content=content, content_type="str",
-            session_state=member_session_state(context, member.run_id),
-            metrics={"duration": round(elapsed - member.started.at, 6)},
-        ))
+        frames.append(
+            _frame(
+                elapsed,
+                "RunCompleted",
+                created_at,
+                envelope,
+                content=content,
+                content_type="str",
+                session_state=member_session_state(context, member.run_id),
+                metrics={"duration": round(elapsed - member.started.at, 6)},
+            )
+        )
         planned = next((r for r in plan.member_responses if r.get("run_id") == member.run_id), None)
         if planned is not None:
             responses.append(_cancelled_response(planned, content, member))

@@ -171,7 +171,9 @@ class _Planner:
 
     # -- frames -----------------------------------------------------------------------------
 
-    def emit(self, name: str, fields: dict[str, Any], member: _MemberRun | None = None, delay: float | None = None) -> dict[str, Any]:
+    def emit(
+        self, name: str, fields: dict[str, Any], member: _MemberRun | None = None, delay: float | None = None
+    ) -> dict[str, Any]:
         self.wait(delay)
         spec = EVENTS[name]
         head, envelope_keys = self.envelope(spec.member, member)
@@ -204,8 +206,12 @@ class _Planner:
                 "nested_depth": 0,
             }
             if member is not None:
-                envelope.update(agent_id=member.member.id, agent_name=member.member.name, run_id=member.run_id,
-                                parent_run_id=self.context.run_id)
+                envelope.update(
+                    agent_id=member.member.id,
+                    agent_name=member.member.name,
+                    run_id=member.run_id,
+                    parent_run_id=self.context.run_id,
+                )
             elif self.agent:  # a stand-alone agent's own run: the member envelope without a parent
                 envelope.update(agent_id=self.team.id, agent_name=self.team.name)
             keys = (MEMBER_ENVELOPE if member_event else TEAM_ENVELOPE)[2:]
@@ -295,7 +301,11 @@ class _Planner:
     def metrics(self) -> dict[str, Any]:
         duration = max(self.cursor, 1e-6)
         first = self.fold.first_content_at if self.fold.first_content_at is not None else duration
-        return {"time_to_first_token": round(first, 6), "duration": round(duration, 6), **model_details(self.team.model)}
+        return {
+            "time_to_first_token": round(first, 6),
+            "duration": round(duration, 6),
+            **model_details(self.team.model),
+        }
 
     def member_metrics(self, run: _MemberRun) -> dict[str, Any]:
         """A member run's metrics: time to its first `RunContent`, duration, the model it used."""
@@ -356,7 +366,15 @@ class _Planner:
         completed = self.named("ToolCallCompleted", member)
         self.emit_tool_completed(completed, finished, step.name, args, end - start, member)
 
-    def emit_tool_completed(self, name: str, tool: dict[str, Any], tool_name: str, args: dict[str, Any], duration: float, member: _MemberRun | None) -> None:
+    def emit_tool_completed(
+        self,
+        name: str,
+        tool: dict[str, Any],
+        tool_name: str,
+        args: dict[str, Any],
+        duration: float,
+        member: _MemberRun | None,
+    ) -> None:
         self.emit(name, {"content": tool_summary(tool_name, args, duration), "tool": tool}, member, 0.0)
 
     def tool_object(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -401,19 +419,25 @@ class _Planner:
         task = self.render(step.task)
         args = {"member_id": step.member, "task": task}
         tool = self.tool_object("delegate_task_to_member", args)
-        self.emit("TeamToolCallStarted", {"tool": dict(tool)}, None, 0.0 if self.scenario.model_requests else step.delay)
+        self.emit(
+            "TeamToolCallStarted", {"tool": dict(tool)}, None, 0.0 if self.scenario.model_requests else step.delay
+        )
         start = self.wall()
         run = self.member_run(step.member)
         self.emit("RunStarted", {}, run)
         self.steps(step.steps, run)
         content = "".join(self.fold.members[run.run_id].text)
-        self.emit("RunCompleted", {
-            "content": content,
-            "content_type": "str",
-            "session_state": member_session_state(self.context, run.run_id),
-            **({"metadata": self.context.metadata} if self.context.metadata is not None else {}),
-            "metrics": self.member_metrics(run),
-        }, run)
+        self.emit(
+            "RunCompleted",
+            {
+                "content": content,
+                "content_type": "str",
+                "session_state": member_session_state(self.context, run.run_id),
+                **({"metadata": self.context.metadata} if self.context.metadata is not None else {}),
+                "metrics": self.member_metrics(run),
+            },
+            run,
+        )
         self.member_responses.append(self.member_response(run, task, content))
         end = self.wall()
         finished = self.finish_tool(tool, content, False, start, end)
@@ -461,14 +485,18 @@ class _Planner:
 
     def reasoning(self, step: Reasoning, member: _MemberRun | None) -> None:
         steps = [
-            {key: value for key, value in (
-                ("title", self.render(s.title)),
-                ("action", self.render(s.action) if s.action else None),
-                ("result", self.render(s.result) if s.result else None),
-                ("reasoning", self.render(s.reasoning)),
-                ("next_action", s.next_action),
-                ("confidence", s.confidence),
-            ) if value is not None}
+            {
+                key: value
+                for key, value in (
+                    ("title", self.render(s.title)),
+                    ("action", self.render(s.action) if s.action else None),
+                    ("result", self.render(s.result) if s.result else None),
+                    ("reasoning", self.render(s.reasoning)),
+                    ("next_action", s.next_action),
+                    ("confidence", s.confidence),
+                )
+                if value is not None
+            }
             for s in step.steps
         ]
         if member is None:
@@ -476,17 +504,25 @@ class _Planner:
         self.emit(self.named("ReasoningStarted", member), {}, member, step.delay)
         for index, reasoning_step in enumerate(steps):
             shown = steps[: index + 1]
-            self.emit(self.named("ReasoningStep", member), {
-                "content": reasoning_step,
-                "content_type": "ReasoningStep",
-                "reasoning_content": "\n".join(f"## {s['title']}\n{s.get('reasoning', '')}\n" for s in shown),
-                "extra_data": {"reasoning_steps": shown},
-            }, member)
-        self.emit(self.named("ReasoningCompleted", member), {
-            "content": {"reasoning_steps": steps},
-            "content_type": "ReasoningSteps",
-            "extra_data": {"reasoning_steps": steps},
-        }, member)
+            self.emit(
+                self.named("ReasoningStep", member),
+                {
+                    "content": reasoning_step,
+                    "content_type": "ReasoningStep",
+                    "reasoning_content": "\n".join(f"## {s['title']}\n{s.get('reasoning', '')}\n" for s in shown),
+                    "extra_data": {"reasoning_steps": shown},
+                },
+                member,
+            )
+        self.emit(
+            self.named("ReasoningCompleted", member),
+            {
+                "content": {"reasoning_steps": steps},
+                "content_type": "ReasoningSteps",
+                "extra_data": {"reasoning_steps": steps},
+            },
+            member,
+        )
 
 
 class _IdMap:
@@ -518,6 +554,8 @@ class _IdMap:
         if isinstance(value, dict):
             return {k: self.rewrite(v) for k, v in value.items()}
         return value
+
+
 @functools.cache
 def _layout(event: str, model_id: str, model_provider: str) -> tuple[tuple[str, bool, Any], ...]:
     """An event's keys after the envelope, in order, each with whether agno sends it unset and its value then.
@@ -582,11 +620,17 @@ def tool_turn(tools: list[dict[str, Any]], created_at: int) -> list[dict[str, An
     messages = []
     for tool in tools:
         messages.append(chat_message("assistant", None, created_at, tool_calls=tool_calls([tool])))
-        messages.append(chat_message(
-            "tool", tool["result"], created_at,
-            tool_call_id=tool["tool_call_id"], tool_name=tool["tool_name"],
-            tool_args=tool["tool_args"], tool_call_error=tool["tool_call_error"],
-        ))
+        messages.append(
+            chat_message(
+                "tool",
+                tool["result"],
+                created_at,
+                tool_call_id=tool["tool_call_id"],
+                tool_name=tool["tool_name"],
+                tool_args=tool["tool_args"],
+                tool_call_error=tool["tool_call_error"],
+            )
+        )
     return messages
 
 

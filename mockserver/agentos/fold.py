@@ -138,4 +138,6 @@ def member_responses(plan: Plan, facts: RunFold) -> list[dict[str, Any]]:
     planned responses of the member runs it finished."""
     if facts.completed is not None and "member_responses" in facts.completed:
         return list(facts.completed["member_responses"] or [])
-    return [r for r in plan.member_responses if r.get("run_id") in facts.members and facts.members[r["run_id"]].finished]
+    return [
+        r for r in plan.member_responses if r.get("run_id") in facts.members and facts.members[r["run_id"]].finished
+    ]

@@ -54,6 +54,10 @@ def run_frame(context: RunContext, base: str, at: float, **fields: Any) -> Frame
 
 
 def team_frame(context: RunContext, event: str, at: float, **fields: Any) -> Frame:
-    data: dict[str, Any] = {"created_at": int(context.started_at + at), "event": event, **team_envelope(context), **fields}
+    data: dict[str, Any] = {
+        "created_at": int(context.started_at + at),
+        "event": event,
+        **team_envelope(context),
+        **fields,
+    }
     return Frame(at=at, event=event, data=data)
-

@@ -12,28 +12,57 @@ from __future__ import annotations
 
 import base64
 import codecs
-import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mockserver.agentos.errors import Invalid, Unsupported
 from mockserver.scenarios.templates import human_size
 
-IMAGE_MIME_TYPES = frozenset({
-    "image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp", "image/bmp",
-    "image/tiff", "image/tif", "image/avif", "image/heic", "image/heif",
-})
-AUDIO_MIME_TYPES = frozenset({
-    "audio/wav", "audio/wave", "audio/mp3", "audio/mpeg", "audio/ogg", "audio/mp4",
-    "audio/m4a", "audio/aac", "audio/flac",
-})
-VIDEO_MIME_TYPES = frozenset({
-    "video/x-flv", "video/quicktime", "video/mpeg", "video/mpegs", "video/mpgs", "video/mpg",
-    "video/mp4", "video/webm", "video/wmv", "video/3gpp",
-})
+IMAGE_MIME_TYPES = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/jpg",
+        "image/gif",
+        "image/webp",
+        "image/bmp",
+        "image/tiff",
+        "image/tif",
+        "image/avif",
+        "image/heic",
+        "image/heif",
+    }
+)
+AUDIO_MIME_TYPES = frozenset(
+    {
+        "audio/wav",
+        "audio/wave",
+        "audio/mp3",
+        "audio/mpeg",
+        "audio/ogg",
+        "audio/mp4",
+        "audio/m4a",
+        "audio/aac",
+        "audio/flac",
+    }
+)
+VIDEO_MIME_TYPES = frozenset(
+    {
+        "video/x-flv",
+        "video/quicktime",
+        "video/mpeg",
+        "video/mpegs",
+        "video/mpgs",
+        "video/mpg",
+        "video/mp4",
+        "video/webm",
+        "video/wmv",
+        "video/3gpp",
+    }
+)
 DOCUMENT_EXTENSION_MIME: Mapping[str, str] = {
     "pdf": "application/pdf",
     "json": "application/json",
@@ -78,6 +107,8 @@ AMBIGUOUS_TYPES = frozenset({"", "application/octet-stream"})
 # agno's input lists, in the order `TeamRunInput.to_dict()` writes them.
 MEDIA_LISTS: Mapping[str, str] = {"image": "images", "video": "videos", "audio": "audios", "document": "files"}
 FILES_METADATA_LIMIT = 8000
+
+
 @dataclass(frozen=True)
 class Upload:
     """One file part as it arrived: its headers, size and digest, and the first bytes."""
@@ -114,7 +145,12 @@ def classify(content_type: str | None, filename: str | None) -> str | None:
     only a missing or `application/octet-stream` type falls back to the extension.
     """
     kind = _normalised(content_type)
-    for category, types in (("image", IMAGE_MIME_TYPES), ("audio", AUDIO_MIME_TYPES), ("video", VIDEO_MIME_TYPES), ("document", DOCUMENT_MIME_TYPES)):
+    for category, types in (
+        ("image", IMAGE_MIME_TYPES),
+        ("audio", AUDIO_MIME_TYPES),
+        ("video", VIDEO_MIME_TYPES),
+        ("document", DOCUMENT_MIME_TYPES),
+    ):
         if kind in types:
             return category
     extension = _extension(filename)
@@ -240,7 +276,9 @@ def _media(upload: Upload, category: str, meta: dict[str, Any] | None) -> dict[s
     fmt = media_format(upload.content_type, upload.filename)
     item: dict[str, Any] = {"id": str(uuid.uuid4())}
     if category == "document":
-        item.update(mime_type=document_mime_type(upload.content_type, upload.filename), filename=upload.filename, format=fmt)
+        item.update(
+            mime_type=document_mime_type(upload.content_type, upload.filename), filename=upload.filename, format=fmt
+        )
         item["content"] = _document_content(upload, item["mime_type"])
     else:
         item.update(format=fmt, mime_type=upload.content_type)

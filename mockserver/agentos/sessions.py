@@ -22,11 +22,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from mockserver.agentos.cancel import CLIENT_LEFT_REASON
+from mockserver.agentos.errors import NotFound
 from mockserver.agentos.events import MODEL_CLASSES
 from mockserver.agentos.expand import UPLOADS_KEY, chat_message, tool_calls
 from mockserver.agentos.fold import RunFold, member_responses
 from mockserver.agentos.output import conversation, team_run_output
-from mockserver.agentos.errors import NotFound
 from mockserver.run.plan import Frame, Plan
 
 STORED_SKIPS = frozenset({"TeamRunContent", "RunContent"})
@@ -164,7 +164,9 @@ class Session:
         return body
 
     def metrics(self) -> dict[str, Any]:
-        return {"details": {"model": [{"id": self.model["id"], "provider": self.model["provider"]}]}} if self.runs else {}
+        return (
+            {"details": {"model": [{"id": self.model["id"], "provider": self.model["provider"]}]}} if self.runs else {}
+        )
 
 
 class SessionStore:
@@ -204,7 +206,8 @@ class SessionStore:
         """`name` matches only a name set by rename or PATCH: AgentOS searches the stored session
         data, and a name derived from the first message is never written there."""
         return [
-            s for s in self._sessions.values()
+            s
+            for s in self._sessions.values()
             if s.kind == kind
             and (team_id is None or s.team_id == team_id)
             and (user_id is None or s.user_id == user_id)
@@ -217,7 +220,9 @@ class SessionStore:
         self.stored -= self._sessions.pop(session_id).stored
         return True
 
-    def record(self, plan: Plan, facts: RunFold, frames: Sequence[Frame], *, stream: bool = True, status: str | None = None) -> Session:
+    def record(
+        self, plan: Plan, facts: RunFold, frames: Sequence[Frame], *, stream: bool = True, status: str | None = None
+    ) -> Session:
         """Store the run `plan` as far as `frames` got (`facts` is their fold), with `status`
         when how it ended says more than its frames (a run whose client left)."""
         context = plan.context
@@ -229,7 +234,11 @@ class SessionStore:
                 session_id=context.session_id,
                 team_id=context.team.id,
                 team_name=context.team.name,
-                model={"name": MODEL_CLASSES.get(model.provider, model.provider), "id": model.id, "provider": model.provider},
+                model={
+                    "name": MODEL_CLASSES.get(model.provider, model.provider),
+                    "id": model.id,
+                    "provider": model.provider,
+                },
                 user_id=context.user_id,
                 name=context.message,
                 created_at=context.started_at,
@@ -267,11 +276,38 @@ def stored_output(plan: Plan, facts: RunFold, record: dict[str, Any]) -> dict[st
 
 
 LISTED_KEYS = (
-    "run_id", "parent_run_id", "team_id", "user_id", "status", "cancellation_stage", "content", "reasoning_content",
-    "reasoning_steps", "run_input", "run_response_format", "metrics", "tools", "messages", "events", "created_at",
-    "references", "citations", "reasoning_messages", "session_state", "input_media", "images", "videos", "audio",
-    "files", "response_audio", "followups", "forked_from_run_id", "forked_from_message_index",
-    "forked_from_session_id", "regenerated_from", "last_checkpoint_at_message_index",
+    "run_id",
+    "parent_run_id",
+    "team_id",
+    "user_id",
+    "status",
+    "cancellation_stage",
+    "content",
+    "reasoning_content",
+    "reasoning_steps",
+    "run_input",
+    "run_response_format",
+    "metrics",
+    "tools",
+    "messages",
+    "events",
+    "created_at",
+    "references",
+    "citations",
+    "reasoning_messages",
+    "session_state",
+    "input_media",
+    "images",
+    "videos",
+    "audio",
+    "files",
+    "response_audio",
+    "followups",
+    "forked_from_run_id",
+    "forked_from_message_index",
+    "forked_from_session_id",
+    "regenerated_from",
+    "last_checkpoint_at_message_index",
 )
 """`GET /teams/{id}/runs`: a stored team run with every key AgentOS writes, null ones included."""
 
@@ -375,7 +411,7 @@ def in_flight_tools(frames: Sequence[Frame], facts: RunFold) -> list[dict[str, A
         if frame.event != "TeamToolCallStarted" or not isinstance(tool, dict) or tool.get("tool_call_id") in done:
             continue
         call = dict(tool)
-        child = next((f.data.get("run_id") for f in frames[index + 1:] if f.event == "RunStarted"), None)
+        child = next((f.data.get("run_id") for f in frames[index + 1 :] if f.event == "RunStarted"), None)
         if call.get("tool_name") == "delegate_task_to_member" and child:
             call["child_run_id"] = child
         calls.append(call)

@@ -33,15 +33,28 @@ DELEGATE_TOOL: dict[str, Any] = {
     "parameters": {
         "type": "object",
         "properties": {
-            "member_id": {"type": "string", "description": "(str) The ID of the member to delegate the task to, exactly as it appears in <team_members>."},
-            "task": {"type": "string", "description": "(str) A clear and concise description of the task the member should achieve, including what a good result looks like."},
+            "member_id": {
+                "type": "string",
+                "description": "(str) The ID of the member to delegate the task to, exactly as it appears in <team_members>.",
+            },
+            "task": {
+                "type": "string",
+                "description": "(str) A clear and concise description of the task the member should achieve, including what a good result looks like.",
+            },
         },
         "required": ["member_id", "task"],
         "additionalProperties": False,
     },
 }
 
-_JSON_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (list, "array"), (dict, "object"))
+_JSON_TYPES = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+    (list, "array"),
+    (dict, "object"),
+)
 
 
 def model_summary(model: ModelInfo) -> dict[str, Any]:
@@ -82,7 +95,9 @@ def member_summary(team: Team, member: Member) -> dict[str, Any]:
     tools = scenario_tools(team, member.id)
     if tools:
         body["tools"] = {"tools": tools}
-    body.update(sessions={"session_table": "agno_sessions"}, reasoning={"reasoning": False}, is_component=False, sandboxed=False)
+    body.update(
+        sessions={"session_table": "agno_sessions"}, reasoning={"reasoning": False}, is_component=False, sandboxed=False
+    )
     return body
 
 
@@ -192,18 +207,20 @@ async def home(request: Request) -> Response:
 async def info(request: Request) -> Response:
     """`GET /info`, as a real AgentOS with no agents, no workflows and no MCP server answers it."""
     state = request.app.state.mock
-    return JSONResponse({
-        "os_id": OS_ID,
-        "name": None,
-        "os_version": "1.0.0",
-        "agno_version": "3.1.10",
-        "agent_count": 0,
-        "team_count": len(_teams(request)),
-        "workflow_count": 0,
-        "mcp": {"enabled": False, "path": None, "oauth": None, "tool_run_endpoint": False},
-        "auth_mode": "security_key" if state.settings.security_key else "none",
-        "user_isolation": False,
-    })
+    return JSONResponse(
+        {
+            "os_id": OS_ID,
+            "name": None,
+            "os_version": "1.0.0",
+            "agno_version": "3.1.10",
+            "agent_count": 0,
+            "team_count": len(_teams(request)),
+            "workflow_count": 0,
+            "mcp": {"enabled": False, "path": None, "oauth": None, "tool_run_endpoint": False},
+            "auth_mode": "security_key" if state.settings.security_key else "none",
+            "user_isolation": False,
+        }
+    )
 
 
 async def config(request: Request) -> Response:

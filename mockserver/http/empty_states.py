@@ -50,7 +50,7 @@ def page_of(items: list[Any], page: int, limit: int) -> dict[str, Any]:
         "total_count": len(items),
         "search_time_ms": 0.0,
     }
-    return {"data": items[(page - 1) * limit: page * limit], "meta": meta}
+    return {"data": items[(page - 1) * limit : page * limit], "meta": meta}
 
 
 def empty_page(default_limit: int) -> Callable[[Request], Any]:
@@ -78,38 +78,46 @@ async def no_workflow(request: Request) -> Response:
 def registry_entries(request: Request) -> list[dict[str, Any]]:
     """What `/registry` lists, sorted by (type, name) as AgentOS sorts it."""
     teams = request.app.state.mock.scenarios.listed()
-    entries: list[dict[str, Any]] = [{
-        "name": DB_ID,
-        "type": "db",
-        "metadata": {"class_path": "mockserver.agentos.sessions.SessionStore", "db_id": DB_ID},
-        "sandboxed": False,
-    }]
+    entries: list[dict[str, Any]] = [
+        {
+            "name": DB_ID,
+            "type": "db",
+            "metadata": {"class_path": "mockserver.agentos.sessions.SessionStore", "db_id": DB_ID},
+            "sandboxed": False,
+        }
+    ]
     models: dict[str, dict[str, Any]] = {}
     tools: dict[str, dict[str, Any]] = {}
     for team in teams:
         model_class = MODEL_CLASSES.get(team.model.provider, team.model.provider)
-        models.setdefault(team.model.id, {
-            "name": team.model.id,
-            "type": "model",
-            "metadata": {
-                "class_path": MODEL_CLASS_PATHS.get(model_class, model_class),
-                "provider": team.model.provider,
-                "model_id": team.model.id,
+        models.setdefault(
+            team.model.id,
+            {
+                "name": team.model.id,
+                "type": "model",
+                "metadata": {
+                    "class_path": MODEL_CLASS_PATHS.get(model_class, model_class),
+                    "provider": team.model.provider,
+                    "model_id": team.model.id,
+                },
+                "sandboxed": False,
             },
-            "sandboxed": False,
-        })
+        )
         team_entry: dict[str, Any] = {"name": team.name, "type": "team", "id": team.id}
         if team.description:
             team_entry["description"] = team.description
         team_entry.update(metadata={"id": team.id, "class_path": "agno.team.team.Team"}, sandboxed=False)
         entries.append(team_entry)
         for tool in scenario_tools(team, None):
-            tools.setdefault(tool["name"], {
-                "name": tool["name"],
-                "type": "tool",
-                "metadata": {"is_toolkit": False, "parameters": tool["parameters"]},
-                "sandboxed": False,
-            })
+            tools.setdefault(
+                tool["name"],
+                {
+                    "name": tool["name"],
+                    "type": "tool",
+                    "metadata": {"is_toolkit": False, "parameters": tool["parameters"]},
+                    "sandboxed": False,
+                },
+            )
     entries.extend(models.values())
     entries.extend(tools.values())
     return sorted(entries, key=lambda entry: (entry["type"], entry["name"]))

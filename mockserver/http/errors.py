@@ -46,8 +46,12 @@ def validation_error(field: str, kind: str, message: str, given: Any, where: str
 
 def error_response(error: ApiError, error_format: str) -> JSONResponse:
     return error_json(
-        error.status_code, error.detail, error_format,
-        error_code=error.error_code, agentos_detail=error.agentos_detail, headers=error.headers,
+        error.status_code,
+        error.detail,
+        error_format,
+        error_code=error.error_code,
+        agentos_detail=error.agentos_detail,
+        headers=error.headers,
     )
 
 

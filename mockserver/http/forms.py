@@ -11,8 +11,8 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import ClientDisconnect, Request
 
 from mockserver.agentos.media import Upload
-from mockserver.http.multipart import MAX_FIELDS, UploadLimits, read_multipart
 from mockserver.http.errors import ApiError, validation_error
+from mockserver.http.multipart import MAX_FIELDS, UploadLimits, read_multipart
 from mockserver.scenarios.templates import human_size
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})

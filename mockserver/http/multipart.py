@@ -127,7 +127,9 @@ class _MultipartReader:
         if self._sink is not None:
             if self._sink.size + (end - start) > self.limits.max_size:
                 limit = human_size(self.limits.max_size)
-                raise ApiError(413, f"File too large: {self._sink.filename!r} is over the {limit} limit (--max-upload-size)")
+                raise ApiError(
+                    413, f"File too large: {self._sink.filename!r} is over the {limit} limit (--max-upload-size)"
+                )
             self._sink.write(memoryview(data)[start:end])
         elif self._text is not None:
             size = len(self._text) + (end - start)

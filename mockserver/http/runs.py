@@ -8,8 +8,8 @@ and its scenario are the request's space's (`control/choice.py`).
 
 from __future__ import annotations
 
-import json
 import functools
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -266,8 +266,14 @@ async def continue_team_run(request: Request) -> Response:
     if session is not None and run_id in session.outputs:
         raise ApiError(409, f"Run {run_id} is not paused: the mock's runs never pause, so none can be continued")
     # AgentOS answers an unknown run with a stream holding one error frame.
-    error = {"created_at": int(time.time()), "event": "TeamRunError", "team_id": "", "team_name": "",
-             "nested_depth": 0, "content": f"No runs found for run ID {run_id}"}
+    error = {
+        "created_at": int(time.time()),
+        "event": "TeamRunError",
+        "team_id": "",
+        "team_name": "",
+        "nested_depth": 0,
+        "content": f"No runs found for run ID {run_id}",
+    }
     return Response(
         f"event: TeamRunError\ndata: {json.dumps(error, separators=(',', ':'))}\n\n",
         media_type="text/event-stream",
@@ -294,8 +300,10 @@ async def resume_team_run(request: Request) -> Response:
             last = int(raw_index)
         except ValueError:
             raise validation_error(
-                "last_event_index", "int_parsing",
-                "Input should be a valid integer, unable to parse string as an integer", raw_index,
+                "last_event_index",
+                "int_parsing",
+                "Input should be a valid integer, unable to parse string as an integer",
+                raw_index,
             ) from None
     session_id = form.get("session_id")
     session = session_id if isinstance(session_id, str) else None
@@ -309,55 +317,93 @@ async def _resumed(
     run = background_runs(request).get(run_id)
     if run is not None and run.streamed:
         total = len(run.frames)
-        missed = run.frames[last + 1:total]
+        missed = run.frames[last + 1 : total]
         if run.done:
-            yield meta_frame("replay", {
-                "event": "replay", "run_id": run_id, "status": run.status, "total_events": len(missed),
-                "total_buffered": total, "last_event_index_requested": last,
-                "message": f"Run {run.status}. Replaying {len(missed)} missed events (of {total} total).",
-            })
+            yield meta_frame(
+                "replay",
+                {
+                    "event": "replay",
+                    "run_id": run_id,
+                    "status": run.status,
+                    "total_events": len(missed),
+                    "total_buffered": total,
+                    "last_event_index_requested": last,
+                    "message": f"Run {run.status}. Replaying {len(missed)} missed events (of {total} total).",
+                },
+            )
             for frame in missed:
                 yield frame
             return
         if missed:
-            yield meta_frame("catch_up", {
-                "event": "catch_up", "run_id": run_id, "status": "running", "missed_events": len(missed),
-                "current_event_count": total, "message": f"Catching up on {len(missed)} missed events.",
-            })
+            yield meta_frame(
+                "catch_up",
+                {
+                    "event": "catch_up",
+                    "run_id": run_id,
+                    "status": "running",
+                    "missed_events": len(missed),
+                    "current_event_count": total,
+                    "message": f"Catching up on {len(missed)} missed events.",
+                },
+            )
             for frame in missed:
                 yield frame
-        yield meta_frame("subscribed", {
-            "event": "subscribed", "run_id": run_id, "status": "running", "current_event_count": total,
-            "message": "Subscribed to team run. Receiving live events.",
-        })
+        yield meta_frame(
+            "subscribed",
+            {
+                "event": "subscribed",
+                "run_id": run_id,
+                "status": "running",
+                "current_event_count": total,
+                "message": "Subscribed to team run. Receiving live events.",
+            },
+        )
         async for frame in run.tail(max(total, last + 1)):
             yield frame
         return
     if run is not None and not run.done:
-        yield meta_frame("replay", {
-            "event": "replay", "run_id": run_id, "status": RUNNING, "total_events": 0,
-            "message": f"Run is {RUNNING} and was submitted without streaming, so it has no event stream to attach "
-                       "to. Poll the run endpoint for its result.",
-        })
+        yield meta_frame(
+            "replay",
+            {
+                "event": "replay",
+                "run_id": run_id,
+                "status": RUNNING,
+                "total_events": 0,
+                "message": f"Run is {RUNNING} and was submitted without streaming, so it has no event stream to attach "
+                "to. Poll the run endpoint for its result.",
+            },
+        )
         return
     session = space_of(request).sessions.get(session_id) if session_id else None
     output = session.outputs.get(run_id) if session is not None else None
     if output is None:
         yield meta_frame("error", {"event": "error", "error": f"Run {run_id} not found in buffer or database"})
         return
-    stored = [{**event, "event_index": index} for index, event in enumerate(output.get("events") or [])][last + 1:]
+    stored = [{**event, "event_index": index} for index, event in enumerate(output.get("events") or [])][last + 1 :]
     status = output.get("status", "COMPLETED")
     if not output.get("events"):
-        yield meta_frame("replay", {
-            "event": "replay", "run_id": run_id, "status": status, "total_events": 0,
-            "message": f"Run {status} with no stored events: "
-                       "a run submitted without streaming keeps only its final output.",
-        })
+        yield meta_frame(
+            "replay",
+            {
+                "event": "replay",
+                "run_id": run_id,
+                "status": status,
+                "total_events": 0,
+                "message": f"Run {status} with no stored events: "
+                "a run submitted without streaming keeps only its final output.",
+            },
+        )
         return
-    yield meta_frame("replay", {
-        "event": "replay", "run_id": run_id, "status": status, "total_events": len(stored),
-        "message": "Run completed. Replaying stored events from database.",
-    })
+    yield meta_frame(
+        "replay",
+        {
+            "event": "replay",
+            "run_id": run_id,
+            "status": status,
+            "total_events": len(stored),
+            "message": "Run completed. Replaying stored events from database.",
+        },
+    )
     for event in stored:
         yield encode_frame(str(event.get("event", "message")), event)
 

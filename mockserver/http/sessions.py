@@ -65,10 +65,14 @@ class _Query:
         try:
             value = int(raw)
         except ValueError:
-            self.problem(name, "int_parsing", "Input should be a valid integer, unable to parse string as an integer", raw)
+            self.problem(
+                name, "int_parsing", "Input should be a valid integer, unable to parse string as an integer", raw
+            )
             return default
         if minimum is not None and value < minimum:
-            self.problem(name, "greater_than_equal", f"Input should be greater than or equal to {minimum}", raw, {"ge": minimum})
+            self.problem(
+                name, "greater_than_equal", f"Input should be greater than or equal to {minimum}", raw, {"ge": minimum}
+            )
             return default
         return value
 
@@ -119,15 +123,27 @@ async def _json_body(request: Request, *, model: bool = False) -> Any:
             return None
         given = raw.decode("utf-8", "replace")
         message = "Input should be a valid dictionary or object to extract fields from"
-        raise ApiError(422, f"body: {message} (send it as Content-Type: application/json)", agentos_detail=[
-            {"type": "model_attributes_type", "loc": ["body"], "msg": message, "input": given}
-        ])
+        raise ApiError(
+            422,
+            f"body: {message} (send it as Content-Type: application/json)",
+            agentos_detail=[{"type": "model_attributes_type", "loc": ["body"], "msg": message, "input": given}],
+        )
     try:
         return json.loads(raw) if raw else None
     except (ValueError, RecursionError):
-        raise ApiError(422, "body: JSON decode error", agentos_detail=[
-            {"type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error", "input": {}, "ctx": {"error": "Expecting value"}}
-        ]) from None
+        raise ApiError(
+            422,
+            "body: JSON decode error",
+            agentos_detail=[
+                {
+                    "type": "json_invalid",
+                    "loc": ["body", 0],
+                    "msg": "JSON decode error",
+                    "input": {},
+                    "ctx": {"error": "Expecting value"},
+                }
+            ],
+        ) from None
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -150,9 +166,11 @@ async def _read_body(request: Request, most: int) -> bytes:
 
 
 def _missing_body_field(field: str) -> ApiError:
-    return ApiError(422, f"{field}: Field required", agentos_detail=[
-        {"type": "missing", "loc": ["body", field], "msg": "Field required", "input": None}
-    ])
+    return ApiError(
+        422,
+        f"{field}: Field required",
+        agentos_detail=[{"type": "missing", "loc": ["body", field], "msg": "Field required", "input": None}],
+    )
 
 
 async def list_sessions(request: Request) -> Response:
@@ -173,7 +191,7 @@ async def list_sessions(request: Request) -> Response:
         )
     key = SORT_KEYS.get(query.text("sort_by") or "created_at", SORT_KEYS["created_at"])
     sessions.sort(key=key, reverse=sort_order == "desc")
-    shown = sessions[(page - 1) * limit: page * limit]
+    shown = sessions[(page - 1) * limit : page * limit]
     meta = {
         "page": page,
         "limit": limit,
@@ -188,7 +206,11 @@ async def get_session(request: Request) -> Response:
     query = _Query(request)
     session_id = request.path_params["session_id"]
     kind = query.text("type")
-    detail = f"{kind.title()} Session with id '{session_id}' not found" if kind in SESSION_TYPES else f"Session with id '{session_id}' not found"
+    detail = (
+        f"{kind.title()} Session with id '{session_id}' not found"
+        if kind in SESSION_TYPES
+        else f"Session with id '{session_id}' not found"
+    )
     if kind == "agent":
         session = _session_or_404(request, detail, query, types=("agent",))
         return JSONResponse(session.agent_detail())
@@ -290,14 +312,20 @@ async def delete_session(request: Request) -> Response:
 async def delete_sessions(request: Request) -> Response:
     body = await _json_body(request, model=True)
     if body is None:
-        raise ApiError(422, "body: Field required", agentos_detail=[
-            {"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}
-        ])
+        raise ApiError(
+            422,
+            "body: Field required",
+            agentos_detail=[{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}],
+        )
     missing = [name for name in ("session_ids", "session_types") if not isinstance(body, dict) or name not in body]
     if missing:
-        raise ApiError(422, "; ".join(f"{name}: Field required" for name in missing), agentos_detail=[
-            {"type": "missing", "loc": ["body", name], "msg": "Field required", "input": body} for name in missing
-        ])
+        raise ApiError(
+            422,
+            "; ".join(f"{name}: Field required" for name in missing),
+            agentos_detail=[
+                {"type": "missing", "loc": ["body", name], "msg": "Field required", "input": body} for name in missing
+            ],
+        )
     ids, types = body["session_ids"], body["session_types"]
     if not isinstance(ids, list) or not ids:
         raise _missing_body_field("session_ids")

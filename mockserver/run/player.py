@@ -72,7 +72,7 @@ class Player:
             if not await control.wait_until(due):
                 grace = self._grace(index)
                 if grace:
-                    yield frames[index:index + grace]
+                    yield frames[index : index + grace]
                 self.ending = "cancelled"
                 return
             if index == delivery.cancel_at:
