@@ -28,7 +28,7 @@ from mockserver.run.shutdown import Stopping
 from mockserver.settings import Settings
 from mockserver.wire.errors import error_json
 
-GRACE_SECONDS = 1.0
+GRACE_SECONDS = 1
 
 
 class Server(uvicorn.Server):

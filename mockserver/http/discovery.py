@@ -35,11 +35,16 @@ DELEGATE_TOOL: dict[str, Any] = {
         "properties": {
             "member_id": {
                 "type": "string",
-                "description": "(str) The ID of the member to delegate the task to, exactly as it appears in <team_members>.",
+                "description": (
+                    "(str) The ID of the member to delegate the task to, exactly as it appears in <team_members>."
+                ),
             },
             "task": {
                 "type": "string",
-                "description": "(str) A clear and concise description of the task the member should achieve, including what a good result looks like.",
+                "description": (
+                    "(str) A clear and concise description of the task the member should achieve, "
+                    "including what a good result looks like."
+                ),
             },
         },
         "required": ["member_id", "task"],

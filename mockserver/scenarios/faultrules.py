@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 FlakyScope = Literal["team", "session"]
 
@@ -57,7 +57,7 @@ class Slow:
     """The normal answer, late: the rule's `latency` (the value of `slow:`) before the head."""
 
 
-Action = Union[HttpFailure, RunError, Drop, Stall, Cancel, Slow]
+Action = HttpFailure | RunError | Drop | Stall | Cancel | Slow
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from mockserver.scenarios.faultrules import FaultRule
 
@@ -103,7 +103,7 @@ class Delegation:
     delay: float | None = None
 
 
-Step = Union[RawEvent, Text, ToolCall, Reasoning, Delegation]
+Step = RawEvent | Text | ToolCall | Reasoning | Delegation
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,10 @@ def _check_path(expression: str) -> str | None:
 
 
 def _known() -> str:
-    return "message, session_id, user_id, run_id, team.name, team.id, team.description, faker.<provider>, files, files[N].<filename|content_type|category|size|size_human|sha256>, file_count, files_summary"
+    return (
+        "message, session_id, user_id, run_id, team.name, team.id, team.description, faker.<provider>, files, "
+        "files[N].<filename|content_type|category|size|size_human|sha256>, file_count, files_summary"
+    )
 
 
 def render(text: str, context: Mapping[str, Any]) -> str:

@@ -89,16 +89,22 @@ class _Loader(yaml.SafeLoader):
             limit = self.limits.nodes
             raise SourceError(
                 line,
-                f"more than {limit} values in the file, an alias counting as all it repeats; expected at most {limit} (the node limit)",
+                (
+                    f"more than {limit} values in the file, an alias counting as all it repeats; expected at most "
+                    f"{limit} (the node limit)"
+                ),
             )
         if self.chars > self.limits.expanded_size:
             size = human_size(self.limits.expanded_size)
             raise SourceError(
                 line,
-                f"aliases expand the text past {size}; expected at most {size} once aliases are expanded (the expanded-size limit)",
+                (
+                    f"aliases expand the text past {size}; expected at most {size} once aliases are expanded (the "
+                    f"expanded-size limit)"
+                ),
             )
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
         self.flatten_mapping(node)
         mapping = LineDict()
         mapping.line = node.start_mark.line + 1
@@ -115,7 +121,7 @@ class _Loader(yaml.SafeLoader):
             mapping.key_lines[key] = key_line
         return mapping
 
-    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:  # type: ignore[override]
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:
         items = LineList(self.construct_object(child, deep=True) for child in node.value)
         items.line = node.start_mark.line + 1
         items.item_lines = [child.start_mark.line + 1 for child in node.value]

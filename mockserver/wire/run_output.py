@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import ClassVar
 
 from mockserver.agentos.fold import RunFold
 from mockserver.agentos.output import run_output
@@ -18,7 +20,7 @@ def render(content: object) -> bytes:
 class TeamRunOutputJSON:
     streaming = False
     media_type = "application/json"
-    headers: dict[str, str] = {}
+    headers: ClassVar[Mapping[str, str]] = MappingProxyType({})
 
     def frames(self, frames: Sequence[Frame]) -> bytes:
         return b""

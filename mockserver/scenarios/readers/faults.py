@@ -101,7 +101,10 @@ def read_fault(reader: Reader, doc: Any, line: int, key: str, team_id: str) -> F
     if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
         reader.problem(
             line_of(doc, "times"),
-            f"{where}.times: expected a whole number >= 1 (the fault hits the first N requests, then they succeed), got {times!r}",
+            (
+                f"{where}.times: expected a whole number >= 1 (the fault hits the first N requests, then they "
+                f"succeed), got {times!r}"
+            ),
         )
         times = None
     per = doc.get("per", "team")
@@ -118,7 +121,10 @@ def read_fault(reader: Reader, doc: Any, line: int, key: str, team_id: str) -> F
         if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 < probability <= 1:
             reader.problem(
                 line_of(doc, "probability"),
-                f"{where}.probability: expected a number above 0 and at most 1 (0.25 = one request in four), got {probability!r}",
+                (
+                    f"{where}.probability: expected a number above 0 and at most 1 (0.25 = one request in four), got "
+                    f"{probability!r}"
+                ),
             )
             probability = None
         elif "times" in doc:
@@ -172,7 +178,10 @@ def _teams(reader: Reader, doc: LineDict, where: str, team_id: str) -> tuple[str
         if reason:
             reader.problem(
                 line_of(doc, "team"),
-                f"{where}.team: bad glob {pattern!r}: {reason}; expected a team id or a pattern such as error-* or team-[ab]",
+                (
+                    f"{where}.team: bad glob {pattern!r}: {reason}; expected a team id or a pattern such as error-* "
+                    f"or team-[ab]"
+                ),
             )
     return tuple(patterns)
 
@@ -226,7 +235,10 @@ def read_status(reader: Reader, doc: LineDict, where: str) -> HttpFailure | None
     ):
         reader.problem(
             line_of(doc, "status"),
-            f"{where}.status: unknown status {status!r}; expected an HTTP error status from 400 to 599 such as 401, 429, 500 or 503",
+            (
+                f"{where}.status: unknown status {status!r}; expected an HTTP error status from 400 to 599 such as "
+                f"401, 429, 500 or 503"
+            ),
         )
         return None
     detail = doc.get("detail")
@@ -399,7 +411,8 @@ def check_reach(teams: Mapping[str, Team]) -> list[Problem]:
         elif not reachable:
             first = taken[covered[0]]
             message = (
-                f"{where}: can never fire: every team it covers ({', '.join(covered)}) is already taken by the rule at {first.where}, "
+                f"{where}: can never fire: every team it covers ({', '.join(covered)}) is already taken by the "
+                f"rule at {first.where}, "
                 "which always fires; give that rule a match, times or probability, or put this one first"
             )
             problems.append(Problem(file, int(line), message))

@@ -115,7 +115,10 @@ class Reader:
         if pace is None:
             self.problem(
                 line_of(mapping, "pace"),
-                f"{where}.pace: bad pace {mapping['pace']!r}; expected e.g. '20 words/s', '60 tokens/s' or '40ms per word'",
+                (
+                    f"{where}.pace: bad pace {mapping['pace']!r}; expected e.g. '20 words/s', '60 tokens/s' or '40ms "
+                    f"per word'"
+                ),
             )
         return pace
 

@@ -108,7 +108,10 @@ def read_event(reader: Reader, doc: LineDict, where: str, member: str | None) ->
     elif member is not None:
         reader.problem(
             line_of(doc, "event"),
-            f"{where}: {name} is a team event and cannot stand inside a delegate; use the member event without the Team prefix",
+            (
+                f"{where}: {name} is a team event and cannot stand inside a delegate; use the member event without "
+                f"the Team prefix"
+            ),
         )
         return None
     elif "member" in doc:
