@@ -149,7 +149,8 @@ def cadence(root: Path) -> None:
     early, late = statistics.mean(lateness[: BEATS // 4]), statistics.mean(lateness[-BEATS // 4 :])
     print(f"keep-alive cadence, {BEATS} comments every {INTERVAL * 1000:.0f} ms (lateness vs absolute deadlines):")
     print(
-        f"  mean {statistics.mean(lateness):.2f} ms, max {max(lateness):.2f} ms; first quarter {early:.2f} ms, last quarter {late:.2f} ms (no drift if equal)"
+        f"  mean {statistics.mean(lateness):.2f} ms, max {max(lateness):.2f} ms; "
+        f"first quarter {early:.2f} ms, last quarter {late:.2f} ms (no drift if equal)"
     )
 
 

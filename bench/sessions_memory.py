@@ -56,7 +56,8 @@ def main(limit: int) -> None:
     tracemalloc.stop()
     print(f"limit {limit}: {len(store)} sessions kept after {4 * limit} runs")
     print(
-        f"memory after {limit} runs: {at_limit / 1e6:.1f} MB; after {4 * limit}: {at_four / 1e6:.1f} MB; ratio {at_four / at_limit:.2f}"
+        f"memory after {limit} runs: {at_limit / 1e6:.1f} MB; "
+        f"after {4 * limit}: {at_four / 1e6:.1f} MB; ratio {at_four / at_limit:.2f}"
     )
 
 

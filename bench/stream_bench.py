@@ -73,10 +73,10 @@ def start(command: list[str], port: int) -> subprocess.Popen[bytes]:
         try:
             httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
             return process
-        except httpx.TransportError:
+        except httpx.TransportError as err:
             if time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError(f"server did not start: {command}")
+                raise RuntimeError(f"server did not start: {command}") from err
             time.sleep(0.05)
 
 
@@ -107,7 +107,7 @@ def timing(url: str) -> tuple[int, float, float, float]:
     arrivals = []
     with httpx.stream("POST", url, data={"message": "ticks"}, timeout=30) as response:
         start = time.monotonic()
-        for chunk in response.iter_raw():
+        for _ in response.iter_raw():
             arrivals.append(time.monotonic() - start)
     # Frame i is due at i * 20 ms (the first at once).
     lateness = [arrived - 0.02 * i for i, arrived in enumerate(arrivals)]
@@ -157,7 +157,8 @@ def main() -> None:
         ]
         try:
             print(
-                f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.requests} runs, concurrency {args.concurrency}"
+                f"python {sys.version.split()[0]}, {os.cpu_count()} cores, "
+                f"{args.requests} runs, concurrency {args.concurrency}"
             )
             results = {}
             for name, url in (

@@ -198,17 +198,20 @@ def main() -> None:
     drain = measure_baseline(DRAIN_APP, args.mib, args.rounds)
     form = measure_baseline(STARLETTE_FORM_APP, args.mib, args.rounds)
     print(
-        f"upload of {args.mib} MiB x {args.rounds} (multipart, one file, stream=false), python {sys.version.split()[0]}, median shown"
+        f"upload of {args.mib} MiB x {args.rounds} (multipart, one file, stream=false), "
+        f"python {sys.version.split()[0]}, median shown"
     )
     print(f"  mockserver : {mock['mb_per_s']:8.1f} MiB/s  ({mock['seconds']:.2f} s), size and sha256 echoed correctly")
     print(
-        f"  bare drain : {drain:8.1f} MiB/s  (uvicorn app that only reads the body)  ratio {mock['mb_per_s'] / drain:.2f}"
+        f"  bare drain : {drain:8.1f} MiB/s  (uvicorn app that only reads the body)  "
+        f"ratio {mock['mb_per_s'] / drain:.2f}"
     )
     print(
         f"  old forms  : {form:8.1f} MiB/s  (Starlette request.form() + sha256)    ratio {mock['mb_per_s'] / form:.2f}"
     )
     print(
-        f"  server RSS : {mock['rss_before_mib']:.1f} MiB before, peak {mock['peak_rss_mib']:.1f} MiB, growth {mock['peak_growth_mib']:.1f} MiB (limit 50)"
+        f"  server RSS : {mock['rss_before_mib']:.1f} MiB before, peak {mock['peak_rss_mib']:.1f} MiB, "
+        f"growth {mock['peak_growth_mib']:.1f} MiB (limit 50)"
     )
     if mock["peak_growth_mib"] >= 50:
         raise SystemExit("FAIL: peak RSS grew by 50 MiB or more")

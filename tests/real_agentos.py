@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -59,7 +59,7 @@ class Fail:
     message: str = "FakeModel was asked to fail"
 
 
-Step = Union[Text, ToolCall, Fail]
+Step = Text | ToolCall | Fail
 Script = tuple[Step, ...]
 
 

@@ -21,9 +21,10 @@ def agentos_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def secured_urls() -> Iterator[tuple[str, str]]:
-    with run_server(Settings(scenarios=TEST_SCENARIOS, speed=0, security_key=KEY)) as documented, run_server(
-        Settings(scenarios=TEST_SCENARIOS, speed=0, security_key=KEY, error_format="agentos")
-    ) as agentos:
+    with (
+        run_server(Settings(scenarios=TEST_SCENARIOS, speed=0, security_key=KEY)) as documented,
+        run_server(Settings(scenarios=TEST_SCENARIOS, speed=0, security_key=KEY, error_format="agentos")) as agentos,
+    ):
         yield documented, agentos
 
 

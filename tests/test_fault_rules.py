@@ -125,7 +125,8 @@ def test_a_wrong_rule_is_named_by_file_and_line(rule: str, line: int, expected: 
 
 def test_faults_must_be_a_list() -> None:
     assert problems_of(HEAD + "  status: 500\n") == [
-        f"t.yaml:{FIRST_RULE_LINE - 1}: faults: expected a list of fault rules, each with one of the keys status, error, drop, stall, cancel, slow"
+        f"t.yaml:{FIRST_RULE_LINE - 1}: faults: expected a list of fault rules, "
+        "each with one of the keys status, error, drop, stall, cancel, slow"
     ]
 
 
@@ -147,7 +148,8 @@ def test_a_rule_for_no_known_team_can_never_fire(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", team_file("a", "  - status: 500\n    team: error-*\n"))
     problems = directory_problems(tmp_path)
     assert problems == [
-        f"{tmp_path / 'a.yaml'}:{FIRST_RULE_LINE}: faults[0]: team 'error-*' matches no team, so the rule can never fire; teams are a"
+        f"{tmp_path / 'a.yaml'}:{FIRST_RULE_LINE}: faults[0]: team 'error-*' matches no team, "
+        "so the rule can never fire; teams are a"
     ]
 
 
@@ -156,7 +158,8 @@ def test_a_rule_behind_one_that_always_fires_can_never_fire(tmp_path: Path) -> N
     problems = directory_problems(tmp_path)
     assert len(problems) == 1
     assert problems[0].startswith(
-        f"{tmp_path / 'a.yaml'}:{FIRST_RULE_LINE + 1}: faults[1]: can never fire: every team it covers (a) is already taken by the rule at {tmp_path / 'a.yaml'}:{FIRST_RULE_LINE}"
+        f"{tmp_path / 'a.yaml'}:{FIRST_RULE_LINE + 1}: faults[1]: can never fire: "
+        f"every team it covers (a) is already taken by the rule at {tmp_path / 'a.yaml'}:{FIRST_RULE_LINE}"
     )
 
 
@@ -175,7 +178,10 @@ def test_conditional_rules_leave_room_for_later_ones(tmp_path: Path) -> None:
         "a.yaml",
         team_file(
             "a",
-            "  - status: 500\n    match: x\n  - status: 503\n    times: 1\n  - status: 429\n    probability: 0.5\n  - drop: true\n",
+            "  - status: 500\n    match: x\n"
+            "  - status: 503\n    times: 1\n"
+            "  - status: 429\n    probability: 0.5\n"
+            "  - drop: true\n",
         ),
     )
     write(tmp_path, "b.yaml", team_file("b"))

@@ -187,7 +187,7 @@ def test_midstream_error_ends_the_stream_with_team_run_error(shipped_url: str) -
     assert [name for name, _ in frames] == ["TeamRunStarted", "TeamModelRequestStarted"] + ["TeamRunContent"] * 4 + [
         "TeamRunError"
     ]
-    name, error = frames[-1]
+    _, error = frames[-1]
     real = capture("l1_model_error_stream")[-1][1]
     assert list(error) == list(real)
     assert error["content"] == "Model provider error: the upstream model returned 500 (overloaded)"
@@ -334,9 +334,12 @@ def test_silent_stall_holds_until_the_client_times_out(faulty: tuple[str, uvicor
     url, server = faulty
     idle = idle_tasks(server)
     received = b""
-    with httpx.stream(
-        "POST", f"{url}/teams/faulty/runs", data={"message": "stall-silent"}, timeout=httpx.Timeout(10, read=0.4)
-    ) as response, pytest.raises(httpx.ReadTimeout):
+    with (
+        httpx.stream(
+            "POST", f"{url}/teams/faulty/runs", data={"message": "stall-silent"}, timeout=httpx.Timeout(10, read=0.4)
+        ) as response,
+        pytest.raises(httpx.ReadTimeout),
+    ):
         for chunk in response.iter_raw():
             received += chunk
     assert [name for name, _ in parse_sse(received)] == ["TeamRunStarted", "TeamModelRequestStarted", "TeamRunContent"]

@@ -19,7 +19,7 @@ LAST_LINE = HEAD.count("\n")
 def alias_bomb(team: str) -> str:
     """Ten lists of ten aliases, six levels deep: 588 bytes that expand to ten million strings."""
     lines = [f"version: 1\nteam: {{id: {team}}}\na: &a [" + ", ".join(['"lol"'] * 10) + "]"]
-    for previous, name in zip("abcdef", "bcdefg"):
+    for previous, name in zip("abcdef", "bcdefg", strict=True):
         lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 10) + "]")
     lines.append("scenarios:\n  - name: s\n    events:\n      - tool: x\n        result: *g\n")
     return "\n".join(lines)
@@ -49,7 +49,8 @@ HOSTILE: list[tuple[str, bytes, int, str]] = [
         "bomb",
         alias_bomb("bomb").encode(),
         7,
-        "more than 100000 values in the file, an alias counting as all it repeats; expected at most 100000 (the node limit)",
+        "more than 100000 values in the file, an alias counting as all it repeats; "
+        "expected at most 100000 (the node limit)",
     ),
     ("chain", alias_chain("chain").encode(), LAST_LINE + 63, "nested more than 64 deep"),
     (

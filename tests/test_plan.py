@@ -58,8 +58,9 @@ def test_jitter_stays_within_its_bound_and_speed_scales_time() -> None:
     team = load_text(JITTERY)
     context = RunContext(team=team, scenario=team.scenarios[0], message="m", session_id="s", run_id="r", started_at=0.0)
     plan = build_plan(context)
-    gaps = [b.at - a.at for a, b in zip(plan.frames, plan.frames[1:])]
-    content_gaps = [g for g, f in zip(gaps, plan.frames[1:]) if f.event == "TeamRunContent"][1:]
+    # Consecutive pairs: the shifted copy is one frame shorter, so zip stops at the last pair.
+    gaps = [b.at - a.at for a, b in zip(plan.frames, plan.frames[1:], strict=False)]
+    content_gaps = [g for g, f in zip(gaps, plan.frames[1:], strict=True) if f.event == "TeamRunContent"][1:]
     assert all(0.1 <= g <= 0.15 + 1e-9 for g in content_gaps) and len(set(content_gaps)) > 1
     fast = build_plan(context, speed=2)
     assert [f.at for f in fast.frames] == [f.at / 2 for f in plan.frames]

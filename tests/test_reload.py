@@ -92,7 +92,7 @@ def test_a_broken_file_is_logged_and_the_last_good_set_keeps_serving(
 
 
 ALIAS_BOMB = b"a: &a [1,1,1,1,1,1,1,1,1,1]\n" + b"".join(
-    b"%c: &%c [%s]\n" % (n, n, b",".join([b"*%c" % p] * 10)) for p, n in zip(b"abcdef", b"bcdefg")
+    b"%c: &%c [%s]\n" % (n, n, b",".join([b"*%c" % p] * 10)) for p, n in zip(b"abcdef", b"bcdefg", strict=True)
 )
 
 

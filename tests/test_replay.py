@@ -44,7 +44,7 @@ def test_a_recorded_stream_replays_frame_for_frame(tmp_path: Path, capture: str)
         frames = parse_sse(httpx.post(f"{url}/teams/research-team/runs", data={"message": "hi"}).content)
     expected = capture_frames(capture)
     assert [e for e, _ in frames] == [e for e, _ in expected]
-    for (_, got), (_, real) in zip(frames, expected):
+    for (_, got), (_, real) in zip(frames, expected, strict=True):
         assert list(got) == list(real)
         assert without_ids(got) == without_ids(real)
     # One run id for the team, one per member run, consistent across its frames.

@@ -9,10 +9,10 @@ from mockserver.wire.sse import encode_frame
 
 def test_a_frame_is_event_line_data_line_blank_line() -> None:
     frame = encode_frame("TeamRunContent", {"created_at": 1, "event": "TeamRunContent", "content": 'héllo\n"x" 日本'})
-    assert (
-        frame
-        == 'event: TeamRunContent\ndata: {"created_at":1,"event":"TeamRunContent","content":"héllo\\n\\"x\\" 日本"}\n\n'.encode()
+    expected = (
+        'event: TeamRunContent\ndata: {"created_at":1,"event":"TeamRunContent","content":"héllo\\n\\"x\\" 日本"}\n\n'
     )
+    assert frame == expected.encode()
 
 
 def test_characters_that_split_lines_in_python_are_escaped_but_parse_back() -> None:

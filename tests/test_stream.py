@@ -42,7 +42,7 @@ def test_event_order_and_keys_match_the_capture(test_url: str, capture: str, mes
     expected = capture_frames(capture)
     got = parse_sse(run(test_url, message=message).content)
     assert [event for event, _ in got] == [event for event, _ in expected]
-    for (event, data), (_, real) in zip(got, expected):
+    for (event, data), (_, real) in zip(got, expected, strict=True):
         assert list(data) == list(real), event
         if "tool" in real:
             assert list(data["tool"]) == list(real["tool"])
@@ -61,7 +61,7 @@ def test_envelopes_are_consistent_across_the_run(test_url: str) -> None:
     assert {d["parent_run_id"] for d in members} == {run_id}
     member_run = members[0]["run_id"]
     assert member_run != run_id and {d["run_id"] for d in members} == {member_run}
-    delegation = [d for _, d in frames if d["event"] == "TeamToolCallCompleted"][0]
+    delegation = next(d for _, d in frames if d["event"] == "TeamToolCallCompleted")
     assert delegation["tool"]["child_run_id"] == member_run
     assert delegation["tool"]["result"] == "According to lookup_fact, Paris is France's capital."
     completed = frames[-1][1]
@@ -76,7 +76,7 @@ def test_deltas_join_to_the_completed_text(shipped_url: str) -> None:
             assert deltas and frames[-1][1]["content"] == deltas
             for run_id in {d["run_id"] for _, d in frames if "agent_id" in d}:
                 member = "".join(d["content"] for e, d in frames if e == "RunContent" and d["run_id"] == run_id)
-                done = [d for e, d in frames if e == "RunCompleted" and d["run_id"] == run_id][0]
+                done = next(d for e, d in frames if e == "RunCompleted" and d["run_id"] == run_id)
                 assert done["content"] == member
 
 
@@ -117,8 +117,10 @@ def test_templates_fill_request_values_and_seeded_faker(test_url: str) -> None:
     text = frames[-1][1]["content"]
     run_id = frames[0][1]["run_id"]
     assert text == f"message=hi session=s-1 user=ada run={run_id} team=Templates Team"
-    custom = [d for e, d in frames if e == "CustomEvent"][0]
-    again = [d for e, d in parse_sse(run(test_url, "templates-team", message="hi").content) if e == "CustomEvent"][0]
-    other = [d for e, d in parse_sse(run(test_url, "templates-team", message="other").content) if e == "CustomEvent"][0]
+    custom = next(d for e, d in frames if e == "CustomEvent")
+    again_frames = parse_sse(run(test_url, "templates-team", message="hi").content)
+    again = next(d for e, d in again_frames if e == "CustomEvent")
+    other_frames = parse_sse(run(test_url, "templates-team", message="other").content)
+    other = next(d for e, d in other_frames if e == "CustomEvent")
     assert custom["note"] == again["note"] != other["note"]
     assert "{{" not in custom["note"]

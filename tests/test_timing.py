@@ -50,7 +50,7 @@ def test_frames_arrive_one_per_chunk_over_time_not_at_once(timed_url: str) -> No
     # The plan spaces the deltas 50 ms apart: nothing may arrive early, and the stream spreads out.
     # Deltas are due 100 ms after the head (two 50 ms gaps), then every 50 ms. Deadlines are
     # absolute, so a late one may be followed closely by the next, but none may come early.
-    contents = [t for (t, _), e in zip(chunks, events) if e == "TeamRunContent"]
+    contents = [t for (t, _), e in zip(chunks, events, strict=True) if e == "TeamRunContent"]
     for index, arrived in enumerate(contents):
         assert arrived >= 0.1 + 0.05 * index - 0.02, index
     assert contents[-1] >= 0.53

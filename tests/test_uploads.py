@@ -370,7 +370,8 @@ def test_an_empty_filename_is_kept(url: str) -> None:
     body = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="message"\r\n\r\nhi\r\n'
         f'--{boundary}\r\nContent-Disposition: form-data; name="stream"\r\n\r\nfalse\r\n'
-        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename=""\r\nContent-Type: text/plain\r\n\r\nabc\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename=""\r\n'
+        "Content-Type: text/plain\r\n\r\nabc\r\n"
         f"--{boundary}--\r\n"
     ).encode()
     response = httpx.post(
@@ -390,7 +391,10 @@ def _entries() -> set[str]:
 
 def test_a_body_cut_off_before_its_closing_boundary_is_a_400(url: str) -> None:
     """AgentOS (python-multipart does not check the end) runs on without the cut file; the mock says so."""
-    body = b'--b\r\nContent-Disposition: form-data; name="message"\r\n\r\nhi\r\n--b\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n\r\ncut off'
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="message"\r\n\r\nhi\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n\r\ncut off'
+    )
     response = httpx.post(url + QUICK, content=body, headers={"content-type": "multipart/form-data; boundary=b"})
     assert response.status_code == 400
     assert "ended before its closing boundary" in response.json()["detail"]
@@ -422,9 +426,8 @@ def test_a_client_that_leaves_mid_upload_does_not_hurt_the_server(url: str) -> N
     with socket.create_connection((host, int(port))) as sock:
         sock.sendall(
             b"POST /teams/quick-team/runs HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
-            b'Content-Length: 100000000\r\n\r\n--b\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\n'
-            + b"\x00"
-            * 100_000
+            b"Content-Length: 100000000\r\n\r\n"
+            b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\n' + b"\x00" * 100_000
         )
     assert httpx.post(url + QUICK, data={"message": "after"}).status_code == 200
 
