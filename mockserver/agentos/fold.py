@@ -122,8 +122,10 @@ class RunFold:
             return reported
         return {"duration": round(self.last_at, 6)}
 
-    def member_under_way(self) -> MemberRun | None:
-        return next((m for m in reversed(self.members.values()) if not m.finished), None)
+    def members_under_way(self) -> list[MemberRun]:
+        """The member runs started and not ended, in the order they started: one, or several
+        under a `parallel` group."""
+        return [m for m in self.members.values() if not m.finished]
 
 
 def fold(frames: Iterable[Frame]) -> RunFold:
