@@ -110,6 +110,10 @@ def test_stream_false_lists_both_tools_and_both_member_responses(url: str) -> No
     }
     [researcher] = [r for r in body["member_responses"] if r["agent_id"] == "researcher"]
     assert [t["tool_name"] for t in researcher["tools"]] == ["lookup_fact"]
+    # One model response made both calls: one assistant message holds them, a tool message each.
+    assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant", "tool", "tool", "assistant"]
+    calls = body["messages"][2]["tool_calls"]
+    assert [c["id"] for c in calls] == [t["tool_call_id"] for t in body["tools"]]
 
 
 def test_a_cancel_during_the_parallel_member_runs_closes_both(url: str) -> None:

@@ -484,12 +484,13 @@ class _Planner:
         """The member's run as TeamRunCompleted and the JSON answer list it, keys in agno's order."""
         model = run.member.model or self.team.model
         created_at = int(self.wall())
-        tools = self.fold.members[run.run_id].tools
+        folded = self.fold.members[run.run_id]
+        tools = folded.tools
         metrics = self.member_metrics(run)
         messages = [
             chat_message("system", f"<your_role>\n{run.member.role}\n</your_role>", created_at),
             chat_message("user", task, created_at, **user_media(self.context.media)),
-            *tool_turn(tools, created_at),
+            *tool_turn(tools, created_at, folded.tool_responses),
             chat_message(
                 "assistant", content, created_at, metrics={"time_to_first_token": metrics["time_to_first_token"]}
             ),
@@ -680,12 +681,16 @@ def tool_calls(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def tool_turn(tools: list[dict[str, Any]], created_at: int) -> list[dict[str, Any]]:
-    """For each call (each its own model response): the assistant message that made it, then
-    the `tool` message with its result."""
+def tool_turn(tools: list[dict[str, Any]], created_at: int, responses: list[int] | None = None) -> list[dict[str, Any]]:
+    """For each model response that made calls (`responses` numbers the response of each tool;
+    without it, one per call): the assistant message holding its calls, then a `tool` message
+    with each result."""
+    made_by = responses if responses is not None and len(responses) == len(tools) else list(range(len(tools)))
     messages = []
-    for tool in tools:
-        messages.append(chat_message("assistant", None, created_at, tool_calls=tool_calls([tool])))
+    for index, tool in enumerate(tools):
+        if index == 0 or made_by[index] != made_by[index - 1]:
+            same = [t for t, response in zip(tools, made_by, strict=True) if response == made_by[index]]
+            messages.append(chat_message("assistant", None, created_at, tool_calls=tool_calls(same)))
         messages.append(
             chat_message(
                 "tool",
