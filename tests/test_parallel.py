@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from mockserver.agentos.expand import build_plan
+from mockserver.run.plan import RunContext
 from mockserver.scenarios.loader import ScenarioError, load_text
 from mockserver.settings import Settings
 from tests.conftest import parse_sse, run_server
@@ -145,6 +147,44 @@ def test_a_cancel_during_the_parallel_member_runs_closes_both(url: str) -> None:
     stored = httpx.get(f"{url}/sessions/{session_id}/runs", params={"type": "team"}).json()
     team_run = next(r for r in stored if r["run_id"] == run_id)
     assert [t.get("child_run_id") for t in team_run["tools"]] == [runs["researcher"], runs["writer"]]
+
+
+MIXED = """\
+version: 1
+team:
+  id: t
+  members: [{id: m, name: M}]
+scenarios:
+  - name: s
+    gap: 50ms
+    events:
+      - parallel:
+          - delegate: m
+            task: go
+            events:
+              - text: member done
+          - tool: web_search
+            args: {q: France}
+            duration: 20ms
+"""
+
+
+def test_a_tool_beside_a_delegation_completes_after_it_with_its_own_duration() -> None:
+    team = load_text(MIXED)
+    context = RunContext(team=team, scenario=team.scenarios[0], message="x", session_id="s", run_id="r", started_at=0.0)
+    frames = build_plan(context).frames
+    calls = [(f.event, f.data["tool"]["tool_name"]) for f in frames if f.event.startswith("TeamToolCall")]
+    assert calls == [
+        ("TeamToolCallStarted", "delegate_task_to_member"),
+        ("TeamToolCallStarted", "web_search"),
+        ("TeamToolCallCompleted", "delegate_task_to_member"),
+        ("TeamToolCallCompleted", "web_search"),
+    ]
+    names = [f.event for f in frames]
+    assert names.index("RunCompleted") < names.index("TeamToolCallCompleted")
+    search = next(f.data for f in frames if f.event == "TeamToolCallCompleted" and "web_search" in f.data["content"])
+    assert search["tool"]["metrics"]["duration"] == pytest.approx(0.02)
+    assert search["content"] == "web_search(q=France) completed in 0.0200s. "
 
 
 @pytest.mark.parametrize(

@@ -168,13 +168,15 @@ class _Planner:
             seconds += self.rng.uniform(0, timing.jitter)
         self.cursor += seconds / self.speed if self.speed > 0 else 0.0
 
-    def wait_since(self, since: float, delay: float | None) -> None:
+    def wait_since(self, since: float, delay: float | None) -> float:
         """`wait` counted from `since`: a tool that ran while other member runs went on ends
-        when it is due, or at once if that time has passed."""
+        when it is due, or at once if that time has passed. Returns when it was due."""
         now = self.cursor
         self.cursor = since
         self.wait(delay)
-        self.cursor = max(self.cursor, now)
+        due = self.cursor
+        self.cursor = max(due, now)
+        return due
 
     def wall(self) -> float:
         return self.context.started_at + self.cursor
@@ -326,8 +328,7 @@ class _Planner:
     def finish_call(self, call: _Call) -> None:
         step = call.step
         if isinstance(step, ToolCall):
-            self.wait_since(call.since, step.duration or None)
-            end = self.wall()
+            end = self.context.started_at + self.wait_since(call.since, step.duration or None)
             finished = self.finish_tool(call.tool, call.result, step.error, call.start, end)
         else:
             end = self.wall() if call.end is None else call.end
