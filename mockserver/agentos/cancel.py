@@ -1,8 +1,8 @@
 """How AgentOS ends a cancelled run (`i1_cancel_stream`, `i7_cancel_during_member_run`).
 
-- a member run under way gets `RunCancelled` (its streamed text, reason "Run <member run_id>
-  was cancelled") then its `RunCompleted`;
-- the team gets `TeamRunCancelled` (`content` = the text so far, with what the member under
+- each member run under way (several under a `parallel` group) gets `RunCancelled` (its
+  streamed text, reason "Run <member run_id> was cancelled") then its `RunCompleted`;
+- the team gets `TeamRunCancelled` (`content` = the text so far, with what the members under
   way produced folded in, or the reason when there is none; `reason` = "Run <run_id> was
   cancelled") then `TeamRunCompleted` with that content, `session_state`, the member
   responses so far and the metrics.
@@ -39,10 +39,10 @@ def client_left_frames(plan: Plan, facts: RunFold, elapsed: float) -> list[Frame
 def _closing(plan: Plan, facts: RunFold, elapsed: float, reason: str, *, close_member: bool) -> list[Frame]:
     context = plan.context
     created_at = int(context.started_at + elapsed)
-    member = facts.member_under_way()
+    under_way = facts.members_under_way()
     responses = member_responses(plan, facts)
     frames: list[Frame] = []
-    if member is not None and close_member:
+    for member in under_way if close_member else []:
         envelope = member_envelope(member.started.data)
         member_reason = f"Run {member.run_id} was cancelled"
         content = "".join(member.text) or member_reason
@@ -64,7 +64,7 @@ def _closing(plan: Plan, facts: RunFold, elapsed: float, reason: str, *, close_m
             responses.append(_cancelled_response(planned, content, member))
 
     envelope = run_envelope(context)
-    content = "".join(facts.team_text) + "".join(member.output if member is not None else []) or reason
+    content = "".join(facts.team_text) + "".join(part for member in under_way for part in member.output) or reason
     cancelled = run_event(context, "RunCancelled")
     frames.append(_frame(elapsed, cancelled, created_at, envelope, content=content, reason=reason))
     state = context.session_state or {}

@@ -1,7 +1,7 @@
 """The expander: a scenario turned into the timed AgentOS frames of one run, nothing of HTTP.
 
 `build_plan` walks the scenario's steps once, expands the shorthands (`text`, `tool`,
-`delegate`, `reasoning`) into the AgentOS events a real team emits, fills every envelope, and
+`delegate`, `parallel`, `reasoning`) into the AgentOS events a real team emits, fills every envelope, and
 stamps each frame with its offset from the stream's start. The same plan feeds the SSE stream
 and the non-streamed JSON, so the two never disagree.
 """
@@ -13,6 +13,7 @@ import json
 import random
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from mockserver.scenarios.model import (
     Delegation,
     Member,
     Pace,
+    Parallel,
     RawEvent,
     Reasoning,
     Step,
@@ -166,6 +168,16 @@ class _Planner:
             seconds += self.rng.uniform(0, timing.jitter)
         self.cursor += seconds / self.speed if self.speed > 0 else 0.0
 
+    def wait_since(self, since: float, delay: float | None) -> float:
+        """`wait` counted from `since`: a tool that ran while other member runs went on ends
+        when it is due, or at once if that time has passed. Returns when it was due."""
+        now = self.cursor
+        self.cursor = since
+        self.wait(delay)
+        due = self.cursor
+        self.cursor = max(due, now)
+        return due
+
     def wall(self) -> float:
         return self.context.started_at + self.cursor
 
@@ -240,23 +252,90 @@ class _Planner:
         return Plan(self.context, tuple(self.frames), tuple(self.member_responses), head=self.head)
 
     def steps(self, steps: tuple[Step, ...], member: _MemberRun | None) -> None:
+        for _ in self.turns(steps, member):
+            pass
+
+    def turns(self, steps: tuple[Step, ...], member: _MemberRun | None) -> Iterator[None]:
+        """Plays `steps`, pausing (a `yield`) wherever the run awaits a tool: there the other
+        member runs of a `parallel` group take their turn, as agno's concurrent tasks do."""
         for step in steps:
             if isinstance(step, RawEvent):
                 self.raw(step, member)
             elif isinstance(step, Text):
                 self.text(step, member)
-            elif isinstance(step, (ToolCall, Delegation)):
-                # One call per model response: agno asks the model again after each call, so
-                # calls listed one after another each get their model request.
+            elif isinstance(step, (ToolCall, Delegation, Parallel)):
+                # One model request per model response: agno asks the model again after each
+                # response's calls, so calls listed one after another each get their own.
                 if self.scenario.model_requests:
                     self.emit(self.named("ModelRequestStarted", member), {}, member, step.delay)
                     self.emit(self.named("ModelRequestCompleted", member), self.usage(1), member)
-                if isinstance(step, ToolCall):
-                    self.tool(step, member)
-                else:
-                    self.delegate(step)
+                calls = step.calls if isinstance(step, Parallel) else (step,)
+                yield from self.calls(calls, member, 0.0 if self.scenario.model_requests else step.delay)
             elif isinstance(step, Reasoning):
                 self.reasoning(step, member)
+
+    def calls(
+        self, calls: tuple[ToolCall | Delegation, ...], member: _MemberRun | None, delay: float | None
+    ) -> Iterator[None]:
+        """The calls of one model response, as `arun_function_calls` runs them: every Started,
+        the calls at once, then every Completed in call order."""
+        under_way = [self.start_call(call, member, delay if index == 0 else 0.0) for index, call in enumerate(calls)]
+        yield from _interleave([self.call_body(call) for call in under_way])
+        for call in under_way:
+            self.finish_call(call)
+
+    def start_call(self, step: ToolCall | Delegation, member: _MemberRun | None, delay: float | None) -> _Call:
+        if isinstance(step, ToolCall):
+            name, args, result = step.name, self.render(step.args), self.render(step.result)
+        else:
+            name, args, result = (
+                "delegate_task_to_member",
+                {"member_id": step.member, "task": self.render(step.task)},
+                None,
+            )
+        tool = self.tool_object(name, args)
+        self.emit(self.named("ToolCallStarted", member), {"tool": dict(tool)}, member, delay)
+        return _Call(
+            step=step, member=member, tool=tool, args=args, result=result, since=self.cursor, start=self.wall()
+        )
+
+    def call_body(self, call: _Call) -> Iterator[None]:
+        """What runs between a call's Started and Completed: a tool is awaited; a delegation
+        is the member's whole run."""
+        step = call.step
+        if isinstance(step, ToolCall):
+            yield
+            return
+        run = call.run = self.member_run(step.member)
+        self.emit("RunStarted", {}, run)
+        yield from self.turns(step.steps, run)
+        content = "".join(self.fold.members[run.run_id].text)
+        self.emit(
+            "RunCompleted",
+            {
+                "content": content,
+                "content_type": "str",
+                "session_state": member_session_state(self.context, run.run_id),
+                **({"metadata": self.context.metadata} if self.context.metadata is not None else {}),
+                "metrics": self.member_metrics(run),
+            },
+            run,
+        )
+        self.member_responses.append(self.member_response(run, call.args["task"], content))
+        call.result = content
+        call.end = self.wall()
+
+    def finish_call(self, call: _Call) -> None:
+        step = call.step
+        if isinstance(step, ToolCall):
+            end = self.context.started_at + self.wait_since(call.since, step.duration or None)
+            finished = self.finish_tool(call.tool, call.result, step.error, call.start, end)
+        else:
+            end = self.wall() if call.end is None else call.end
+            finished = self.finish_tool(call.tool, call.result, False, call.start, end)
+            finished["child_run_id"] = call.run.run_id if call.run is not None else None
+        name = self.named("ToolCallCompleted", call.member)
+        self.emit_tool_completed(name, finished, finished["tool_name"], call.args, end - call.start, call.member)
 
     def raw(self, step: RawEvent, member: _MemberRun | None) -> None:
         if step.event == self.named("RunCompleted", None) and member is None and step.member is None:
@@ -353,19 +432,6 @@ class _Planner:
             "cache_write_tokens": 0,
         }
 
-    def tool(self, step: ToolCall, member: _MemberRun | None) -> None:
-        name = self.named("ToolCallStarted", member)
-        args = self.render(step.args)
-        result = self.render(step.result)
-        tool = self.tool_object(step.name, args)
-        self.emit(name, {"tool": dict(tool)}, member, 0.0 if self.scenario.model_requests else step.delay)
-        start = self.wall()
-        self.wait(step.duration or None)
-        end = self.wall()
-        finished = self.finish_tool(tool, result, step.error, start, end)
-        completed = self.named("ToolCallCompleted", member)
-        self.emit_tool_completed(completed, finished, step.name, args, end - start, member)
-
     def emit_tool_completed(
         self,
         name: str,
@@ -415,45 +481,17 @@ class _Planner:
             self.recorded_runs[recorded_id] = run
         return run
 
-    def delegate(self, step: Delegation) -> None:
-        task = self.render(step.task)
-        args = {"member_id": step.member, "task": task}
-        tool = self.tool_object("delegate_task_to_member", args)
-        self.emit(
-            "TeamToolCallStarted", {"tool": dict(tool)}, None, 0.0 if self.scenario.model_requests else step.delay
-        )
-        start = self.wall()
-        run = self.member_run(step.member)
-        self.emit("RunStarted", {}, run)
-        self.steps(step.steps, run)
-        content = "".join(self.fold.members[run.run_id].text)
-        self.emit(
-            "RunCompleted",
-            {
-                "content": content,
-                "content_type": "str",
-                "session_state": member_session_state(self.context, run.run_id),
-                **({"metadata": self.context.metadata} if self.context.metadata is not None else {}),
-                "metrics": self.member_metrics(run),
-            },
-            run,
-        )
-        self.member_responses.append(self.member_response(run, task, content))
-        end = self.wall()
-        finished = self.finish_tool(tool, content, False, start, end)
-        finished["child_run_id"] = run.run_id
-        self.emit_tool_completed("TeamToolCallCompleted", finished, "delegate_task_to_member", args, end - start, None)
-
     def member_response(self, run: _MemberRun, task: str, content: str) -> dict[str, Any]:
         """The member's run as TeamRunCompleted and the JSON answer list it, keys in agno's order."""
         model = run.member.model or self.team.model
         created_at = int(self.wall())
-        tools = self.fold.members[run.run_id].tools
+        folded = self.fold.members[run.run_id]
+        tools = folded.tools
         metrics = self.member_metrics(run)
         messages = [
             chat_message("system", f"<your_role>\n{run.member.role}\n</your_role>", created_at),
             chat_message("user", task, created_at, **user_media(self.context.media)),
-            *tool_turn(tools, created_at),
+            *tool_turn(tools, created_at, folded.tool_responses),
             chat_message(
                 "assistant", content, created_at, metrics={"time_to_first_token": metrics["time_to_first_token"]}
             ),
@@ -574,6 +612,36 @@ class _MemberRun:
     started: float = 0.0
 
 
+@dataclass
+class _Call:
+    """A call whose Started is sent; what its Completed will say is filled in as it runs."""
+
+    step: ToolCall | Delegation
+    member: _MemberRun | None
+    tool: dict[str, Any]
+    args: dict[str, Any]
+    result: Any
+    since: float
+    """The cursor at its Started."""
+    start: float
+    run: _MemberRun | None = None
+    end: float | None = None
+
+
+_DONE = object()
+
+
+def _interleave(bodies: list[Iterator[None]]) -> Iterator[None]:
+    """Runs each body to its next pause in turn, as asyncio runs the tasks of one gather: a
+    member run that awaits a tool lets the next go on. Pauses once a round, so that a run
+    holding these calls pauses too."""
+    pending = bodies
+    while pending:
+        pending = [body for body in pending if next(body, _DONE) is not _DONE]
+        if pending:
+            yield
+
+
 def model_details(model: Any) -> dict[str, Any]:
     """The `details` agno adds to a run's metrics: the models the run called."""
     return {"details": {"model": [{"id": model.id, "provider": model.provider}]}}
@@ -614,12 +682,16 @@ def tool_calls(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def tool_turn(tools: list[dict[str, Any]], created_at: int) -> list[dict[str, Any]]:
-    """For each call (each its own model response): the assistant message that made it, then
-    the `tool` message with its result."""
+def tool_turn(tools: list[dict[str, Any]], created_at: int, responses: list[int] | None = None) -> list[dict[str, Any]]:
+    """For each model response that made calls (`responses` numbers the response of each tool;
+    without it, one per call): the assistant message holding its calls, then a `tool` message
+    with each result."""
+    made_by = responses if responses is not None and len(responses) == len(tools) else list(range(len(tools)))
     messages = []
-    for tool in tools:
-        messages.append(chat_message("assistant", None, created_at, tool_calls=tool_calls([tool])))
+    for index, tool in enumerate(tools):
+        if index == 0 or made_by[index] != made_by[index - 1]:
+            same = [t for t, response in zip(tools, made_by, strict=True) if response == made_by[index]]
+            messages.append(chat_message("assistant", None, created_at, tool_calls=tool_calls(same)))
         messages.append(
             chat_message(
                 "tool",

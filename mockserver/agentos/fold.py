@@ -18,6 +18,33 @@ MEMBER_ENDINGS = {"RunCompleted": "COMPLETED", "RunError": "ERROR", "RunCancelle
 
 
 @dataclass
+class _Responses:
+    """Which model response made each call: a call that starts while others are under way came
+    in the same response as they did (a `parallel` group), any other in a response of its own."""
+
+    under_way: set[str] = field(default_factory=set)
+    made_by: dict[str, int] = field(default_factory=dict)
+    count: int = 0
+
+    def started(self, tool: Any) -> None:
+        call_id = tool.get("tool_call_id") if isinstance(tool, dict) else None
+        if not isinstance(call_id, str):
+            return
+        if not self.under_way:
+            self.count += 1
+        self.under_way.add(call_id)
+        self.made_by[call_id] = self.count
+
+    def completed(self, tool: dict[str, Any]) -> int:
+        call_id = tool.get("tool_call_id")
+        if isinstance(call_id, str) and call_id in self.made_by:
+            self.under_way.discard(call_id)
+            return self.made_by[call_id]
+        self.count += 1
+        return self.count
+
+
+@dataclass
 class MemberRun:
     """One member agent's run inside the team run, as far as its frames went."""
 
@@ -26,7 +53,10 @@ class MemberRun:
     text: list[str] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
     tools: list[dict[str, Any]] = field(default_factory=list)
+    tool_responses: list[int] = field(default_factory=list)
+    """The model response that made each of `tools` (see `_Responses`)."""
     status: str = "RUNNING"
+    calls: _Responses = field(default_factory=_Responses)
 
     @property
     def finished(self) -> bool:
@@ -39,6 +69,9 @@ class RunFold:
 
     team_text: list[str] = field(default_factory=list)
     tools: list[dict[str, Any]] = field(default_factory=list)
+    tool_responses: list[int] = field(default_factory=list)
+    """The model response that made each of `tools` (see `_Responses`)."""
+    calls: _Responses = field(default_factory=_Responses)
     members: dict[str, MemberRun] = field(default_factory=dict)
     reasoning_steps: list[dict[str, Any]] = field(default_factory=list)
     first_content_at: float | None = None
@@ -63,9 +96,12 @@ class RunFold:
                 self.team_text.append(data["content"])
                 if self.first_content_at is None:
                     self.first_content_at = frame.at
+        elif event == "TeamToolCallStarted":
+            self.calls.started(data.get("tool"))
         elif event == "TeamToolCallCompleted":
             if isinstance(data.get("tool"), dict):
                 self.tools.append(data["tool"])
+                self.tool_responses.append(self.calls.completed(data["tool"]))
         elif event == "TeamReasoningCompleted":
             steps = (data.get("extra_data") or {}).get("reasoning_steps")
             self.reasoning_steps = list(steps) if isinstance(steps, list) else []
@@ -90,11 +126,14 @@ class RunFold:
         if frame.event == "RunContent" and isinstance(data.get("content"), str):
             member.text.append(data["content"])
             member.output.append(data["content"])
+        elif frame.event == "ToolCallStarted":
+            member.calls.started(data.get("tool"))
         elif frame.event == "ToolCallCompleted":
             if isinstance(data.get("content"), str):
                 member.output.append(data["content"])
             if isinstance(data.get("tool"), dict):
                 member.tools.append(data["tool"])
+                member.tool_responses.append(member.calls.completed(data["tool"]))
         elif frame.event in MEMBER_ENDINGS:
             member.status = MEMBER_ENDINGS[frame.event]
 
@@ -122,8 +161,10 @@ class RunFold:
             return reported
         return {"duration": round(self.last_at, 6)}
 
-    def member_under_way(self) -> MemberRun | None:
-        return next((m for m in reversed(self.members.values()) if not m.finished), None)
+    def members_under_way(self) -> list[MemberRun]:
+        """The member runs started and not ended, in the order they started: one, or several
+        under a `parallel` group."""
+        return [m for m in self.members.values() if not m.finished]
 
 
 def fold(frames: Iterable[Frame]) -> RunFold:

@@ -27,7 +27,7 @@ def conversation(plan: Plan, facts: RunFold, created_at: int) -> list[dict[str, 
     messages = [
         message("system", system_prompt(plan), created_at),
         message("user", context.message, created_at, **user_media(context.media)),
-        *tool_turn(facts.tools, created_at),
+        *tool_turn(facts.tools, created_at, facts.tool_responses),
     ]
     if facts.status != "ERROR":
         ttft = facts.metrics.get("time_to_first_token", 0.0)

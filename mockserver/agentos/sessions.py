@@ -406,14 +406,24 @@ def in_flight_tools(frames: Sequence[Frame], facts: RunFold) -> list[dict[str, A
     """The team's tool calls that started and never completed, with the member run a delegation began."""
     done = {t.get("tool_call_id") for t in facts.tools}
     calls: list[dict[str, Any]] = []
+    claimed: set[Any] = set()
     for index, frame in enumerate(frames):
         tool = frame.data.get("tool")
         if frame.event != "TeamToolCallStarted" or not isinstance(tool, dict) or tool.get("tool_call_id") in done:
             continue
         call = dict(tool)
-        child = next((f.data.get("run_id") for f in frames[index + 1 :] if f.event == "RunStarted"), None)
-        if call.get("tool_name") == "delegate_task_to_member" and child:
-            call["child_run_id"] = child
+        if call.get("tool_name") == "delegate_task_to_member":
+            # Delegations of one `parallel` group start together: each child is the first
+            # unclaimed member run after it, of the member it names if there is one.
+            member_id = (call.get("tool_args") or {}).get("member_id")
+            started = [
+                f.data for f in frames[index + 1 :] if f.event == "RunStarted" and f.data.get("run_id") not in claimed
+            ]
+            named = [data for data in started if data.get("agent_id") == member_id] or started
+            child = named[0].get("run_id") if named else None
+            if child:
+                claimed.add(child)
+                call["child_run_id"] = child
         calls.append(call)
     return calls
 

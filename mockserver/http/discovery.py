@@ -19,7 +19,7 @@ from mockserver.agentos.events import MODEL_CLASSES
 from mockserver.http.errors import ApiError
 from mockserver.http.journaling import space_of
 from mockserver.http.routing import route
-from mockserver.scenarios.model import Delegation, Member, ModelInfo, ScenarioSet, Step, Team, ToolCall
+from mockserver.scenarios.model import Delegation, Member, ModelInfo, Parallel, ScenarioSet, Step, Team, ToolCall
 
 DB_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "mockserver:sessions"))
 """The one in-memory "database"; agent-ui passes it back as `db_id` on session calls."""
@@ -90,6 +90,8 @@ def _tool_calls(steps: tuple[Step, ...], owner: str | None, wanted: str | None) 
             yield step
         elif isinstance(step, Delegation):
             yield from _tool_calls(step.steps, step.member, wanted)
+        elif isinstance(step, Parallel):
+            yield from _tool_calls(step.calls, owner, wanted)
 
 
 def member_summary(team: Team, member: Member) -> dict[str, Any]:

@@ -103,7 +103,16 @@ class Delegation:
     delay: float | None = None
 
 
-Step = RawEvent | Text | ToolCall | Reasoning | Delegation
+@dataclass(frozen=True)
+class Parallel:
+    """Calls one model response makes at once: every Started first, the member runs interleaved,
+    then every Completed in call order (agno's `arun_function_calls`)."""
+
+    calls: tuple[ToolCall | Delegation, ...]
+    delay: float | None = None
+
+
+Step = RawEvent | Text | ToolCall | Reasoning | Delegation | Parallel
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from mockserver.scenarios.readers.faults import COMMON, FAULT_KINDS, FAULTS
-from mockserver.scenarios.readers.steps import STEPS, StepKind
+from mockserver.scenarios.readers.steps import CALL_KINDS, STEPS, StepKind
 from mockserver.scenarios.readers.team import FILE, SCENARIO
 
 
@@ -36,6 +36,7 @@ def scenario_schema() -> dict[str, Any]:
                 "properties": SCENARIO,
             },
             "step": {"oneOf": [schema for kind in STEPS for schema in _step(kind)]},
+            "call": {"oneOf": [schema for kind in STEPS if kind.key in CALL_KINDS for schema in _step(kind)]},
         },
     }
 

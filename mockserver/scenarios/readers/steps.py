@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.agentos.events import EVENTS
-from mockserver.scenarios.model import Delegation, RawEvent, Reasoning, ReasoningStep, Step, Text, ToolCall
+from mockserver.scenarios.model import (
+    Delegation,
+    Parallel,
+    RawEvent,
+    Reasoning,
+    ReasoningStep,
+    Step,
+    Text,
+    ToolCall,
+)
 from mockserver.scenarios.readers.fields import DURATION_SCHEMA, PACE_SCHEMA, Reader, plain
 from mockserver.scenarios.yamlsource import LineDict, LineList, line_of
 
@@ -237,6 +246,35 @@ def read_delegate(reader: Reader, doc: LineDict, where: str, member: str | None)
     )
 
 
+CALL_KINDS = ("tool", "delegate")
+"""The step kinds a `parallel` group holds."""
+
+
+def read_parallel(reader: Reader, doc: LineDict, where: str, member: str | None) -> Parallel | None:
+    items = doc["parallel"]
+    if not isinstance(items, LineList) or not items:
+        reader.problem(line_of(doc, "parallel"), f"{where}.parallel: expected a list of tool and delegate steps")
+        return None
+    kinds = {kind.key: kind for kind in STEPS if kind.key in CALL_KINDS}
+    calls: list[ToolCall | Delegation] = []
+    for index, item in enumerate(items):
+        line = line_of(items, index)
+        call_where = f"{where}.parallel[{index}]"
+        found = [key for key in CALL_KINDS if key in item] if isinstance(item, LineDict) else []
+        if not isinstance(item, LineDict) or len(found) != 1:
+            shown = ", ".join(k for k in item if isinstance(k, str)) if isinstance(item, LineDict) else repr(item)
+            reader.problem(
+                line, f"{call_where}: not a call ({shown}); expected a mapping with one of the keys tool, delegate"
+            )
+            continue
+        kind = kinds[found[0]]
+        reader.known_keys(item, kind.allowed, call_where)
+        call = kind.read(reader, item, call_where, member)
+        if isinstance(call, (ToolCall, Delegation)):
+            calls.append(call)
+    return Parallel(calls=tuple(calls), delay=reader.duration(doc, "delay", where)) if calls else None
+
+
 _STEPS_SCHEMA = {"type": "array", "items": {"$ref": "#/$defs/step"}}
 
 STEPS: tuple[StepKind, ...] = (
@@ -299,6 +337,19 @@ STEPS: tuple[StepKind, ...] = (
         {"delegate": {"type": "string"}, "task": {"type": "string"}, "events": _STEPS_SCHEMA, "delay": DURATION_SCHEMA},
         "Hand a task to a member; its events stream inside the team run",
         required=("task",),
+    ),
+    StepKind(
+        "parallel",
+        read_parallel,
+        {
+            "parallel": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"$ref": "#/$defs/call"},
+            },
+            "delay": DURATION_SCHEMA,
+        },
+        "Calls one model response makes at once: every Started, the member runs interleaved, every Completed",
     ),
 )
 STEP_KINDS = tuple(kind.key for kind in STEPS)
