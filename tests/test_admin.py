@@ -44,9 +44,12 @@ def test_teams_lists_every_scenario_team_in_the_captured_key_order(client: httpx
     assert [m["id"] for m in research["members"]] == ["researcher", "writer"]
     assert research["tools"]["tools"][0] == captured["tools"]["tools"][0]  # delegate_task_to_member
     researcher_tools = research["members"][0]["tools"]["tools"]
+    real_tool = captured["members"][0]["tools"]["tools"][0]
+    assert list(researcher_tools[0]) == list(real_tool), "name, description, parameters: the real key order"
     assert researcher_tools == [
         {
             "name": "web_search",
+            "description": "Search the web and return the top results.",
             "parameters": {
                 "type": "object",
                 "properties": {"query": {"type": "string"}, "max_results": {"type": "integer"}},

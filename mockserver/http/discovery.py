@@ -72,7 +72,11 @@ def tool_schema(call: ToolCall) -> dict[str, Any]:
     for name, value in call.args.items():
         kind = next((t for py, t in _JSON_TYPES if isinstance(value, py)), "string")
         properties[name] = {"type": kind}
-    return {"name": call.name, "parameters": {"type": "object", "properties": properties, "required": list(call.args)}}
+    schema: dict[str, Any] = {"name": call.name}
+    if call.description:
+        schema["description"] = call.description
+    schema["parameters"] = {"type": "object", "properties": properties, "required": list(call.args)}
+    return schema
 
 
 def scenario_tools(team: Team, member_id: str | None) -> list[dict[str, Any]]:

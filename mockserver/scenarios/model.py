@@ -73,6 +73,8 @@ class ToolCall:
     error: bool = False
     duration: float = 0.0
     delay: float | None = None
+    description: str = ""
+    """What `/teams` and `/agents` list as the tool's description (agno takes the docstring)."""
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,7 @@ def read_tool(reader: Reader, doc: LineDict, where: str, member: str | None) -> 
         error=error,
         duration=reader.duration(doc, "duration", where) or 0.0,
         delay=reader.duration(doc, "delay", where),
+        description=reader.string(doc, "description", where),
     )
 
 
@@ -306,6 +307,7 @@ STEPS: tuple[StepKind, ...] = (
             "error": {"type": "boolean"},
             "duration": DURATION_SCHEMA,
             "delay": DURATION_SCHEMA,
+            "description": {"type": "string", "description": "The tool's description in /teams and /agents"},
         },
         "A tool call: Started, then Completed with the result",
     ),
