@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,9 +11,9 @@ import httpx
 import pytest
 
 from mockserver.settings import Settings
+from tests.browsers import chromium, serve_folder
 from tests.conftest import SHIPPED, TEST_SCENARIOS, run_server
 from tests.node_clients import NODE_DIR, bundle, node_script
-from tests.test_browser import CHROMIUM, FLAGS, _require_browser, sync_playwright
 
 
 def chat(message: str, chat_id: str = "chat-1") -> dict[str, Any]:
@@ -184,36 +181,17 @@ def test_ai_sdk_transport_from_node_reports_the_run_error(shipped_url: str) -> N
 def chat_page_origin() -> Iterator[str]:
     """tests/node (the page and its bundle) served from its own loopback origin."""
     bundle("ai_sdk_page.mjs")
-    handler = functools.partial(_QuietHandler, directory=str(NODE_DIR))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    with serve_folder(NODE_DIR) as origin:
+        yield origin
 
 
 def test_ai_sdk_in_headless_chromium_shows_the_answer_streaming_in(chat_page_origin: str) -> None:
-    _require_browser()
-    assert sync_playwright is not None
-    with run_server(Settings(scenarios=TEST_SCENARIOS, speed=1)) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{chat_page_origin}/ai_sdk_page.html?api={url}/teams/timing-team/chat&message=go")
-            page.wait_for_function("window.__chat && window.__chat.done", timeout=15000)
-            chat = page.evaluate("window.__chat")
-            shown = page.text_content("#answer")
-        finally:
-            browser.close()
+    with run_server(Settings(scenarios=TEST_SCENARIOS, speed=1)) as url, chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{chat_page_origin}/ai_sdk_page.html?api={url}/teams/timing-team/chat&message=go")
+        page.wait_for_function("window.__chat && window.__chat.done", timeout=15000)
+        chat = page.evaluate("window.__chat")
+        shown = page.text_content("#answer")
     assert chat["error"] is None
     assert shown == "one two three four five six seven eight nine ten"
     texts = [snapshot["text"] for snapshot in chat["shown"]]

@@ -1,75 +1,33 @@
 """Headless Chromium plays agent-ui against the mock from another origin, with a bearer token.
 
-Uses Debian's `chromium` through Playwright (never `playwright install`). Skipped when either is
-missing, except in CI (`CI=true`), where a missing browser is a failure.
+Uses Debian's `chromium` through Playwright (`tests/browsers.py`).
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from mockserver.settings import Settings
+from tests.browsers import chromium, serve_folder
 from tests.conftest import SHIPPED, run_server
 from tests.slow_team import write_slow_team
 
-CHROMIUM = os.environ.get("MOCKSERVER_CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PAGE_DIR = Path(__file__).resolve().parent / "browser"
 KEY = "browser-key"
 
-try:
-    from playwright.sync_api import Page, sync_playwright
-except ImportError:  # pragma: no cover - the test extra installs it
-    sync_playwright = None  # type: ignore[assignment]
-
-
-def _require_browser() -> None:
-    missing = [
-        what
-        for what, ok in (("playwright", sync_playwright is not None), (CHROMIUM, shutil.which(CHROMIUM) is not None))
-        if not ok
-    ]
-    if not missing:
-        return
-    message = f"headless browser test needs {', '.join(missing)} (apt-get install -y chromium; pip install playwright)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 
 @pytest.fixture(scope="module")
 def page_origin() -> Iterator[str]:
     """The test page, served from its own loopback origin (another port than the mock)."""
-    handler = functools.partial(_QuietHandler, directory=str(PAGE_DIR))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    with serve_folder(PAGE_DIR) as origin:
+        yield origin
 
 
 @pytest.fixture(scope="module")
@@ -82,15 +40,10 @@ def mock_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def page(page_origin: str, mock_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
-    _require_browser()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{page_origin}/agent_ui.html?api={mock_url}&token={KEY}")
-            yield page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{page_origin}/agent_ui.html?api={mock_url}&token={KEY}")
+        yield page
 
 
 def test_agent_ui_calls_work_from_another_origin(page: Page, page_origin: str, mock_url: str) -> None:

@@ -7,54 +7,34 @@ each test. Skipped without a browser, as `test_browser.py` is.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from mockserver.pytest_plugin import AgentOSMock
-from tests.test_browser import CHROMIUM, FLAGS, _require_browser, sync_playwright
+from tests.browsers import chromium, serve_folder
 from tests.test_control import PNG
 
 PAGE_DIR = Path(__file__).resolve().parent / "browser"
 
-if sync_playwright is not None:
+if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
 def ui_origin() -> Iterator[str]:
     """The page under test, on its own loopback origin."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(PAGE_DIR)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve_folder(PAGE_DIR) as origin:
+        yield origin
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    _require_browser()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -8,20 +8,20 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from mockserver.http.dashboard import ASSETS, asset
 from mockserver.settings import Settings
+from tests.browsers import chromium
 from tests.conftest import SHIPPED, run_server
-from tests.test_browser import CHROMIUM, FLAGS, _require_browser, sync_playwright
 
 KEY = "dash-key"
 REMOTE = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|@import|url\(\s*["']?(?:https?:)?//""")
 
-if sync_playwright is not None:
+if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 
@@ -113,15 +113,10 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def page(mock_url: str) -> Iterator[Page]:
-    _require_browser()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
-            page.goto(f"{mock_url}/__mock/ui")
-            yield page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(f"{mock_url}/__mock/ui")
+        yield page
 
 
 def _external_run(url: str, team: str, message: str) -> None:
