@@ -38,22 +38,8 @@ def conversation(plan: Plan, facts: RunFold, created_at: int) -> list[dict[str, 
 def team_run_output(plan: Plan, facts: RunFold) -> dict[str, Any]:
     """The body of a 200 to `stream=false`, keys in the order of the captures."""
     context = plan.context
-    team = context.team
     created_at = int(context.started_at)
-    body: dict[str, Any] = {
-        "run_id": context.run_id,
-        "team_id": team.id,
-        "team_name": team.name,
-        "session_id": context.session_id,
-    }
-    if context.user_id is not None:
-        body["user_id"] = context.user_id
-    body.update(
-        content=facts.content,
-        content_type="str",
-        model=team.model.id,
-        model_provider=team.model.provider,
-    )
+    body = _opening(plan, facts, "team")
     if context.session_state is not None:
         body["session_state"] = context.session_state
     body["created_at"] = created_at
@@ -70,10 +56,7 @@ def team_run_output(plan: Plan, facts: RunFold) -> dict[str, Any]:
     body["member_responses"] = member_responses(plan, facts)
     if status != "ERROR":
         body["tools"] = facts.tools
-    body["input"] = {"input_content": context.message, **context.media}
-    if context.uploads:
-        body[UPLOADS_KEY] = list(context.uploads)
-    return body
+    return _closing(plan, body)
 
 
 def run_output(plan: Plan, facts: RunFold) -> dict[str, Any]:
@@ -84,21 +67,9 @@ def run_output(plan: Plan, facts: RunFold) -> dict[str, Any]:
 def agent_run_output(plan: Plan, facts: RunFold) -> dict[str, Any]:
     """An agent's RunOutput, keys in the order of the `g4`/`g5` agent captures."""
     context = plan.context
-    agent = context.team
     created_at = int(context.started_at)
-    body: dict[str, Any] = {
-        "run_id": context.run_id,
-        "agent_id": agent.id,
-        "agent_name": agent.name,
-        "session_id": context.session_id,
-    }
-    if context.user_id is not None:
-        body["user_id"] = context.user_id
+    body = _opening(plan, facts, "agent")
     body.update(
-        content=facts.content,
-        content_type="str",
-        model=agent.model.id,
-        model_provider=agent.model.provider,
         session_state={},
         created_at=created_at,
         status=facts.status,
@@ -107,6 +78,32 @@ def agent_run_output(plan: Plan, facts: RunFold) -> dict[str, Any]:
     )
     if facts.status != "ERROR" and facts.tools:
         body["tools"] = facts.tools
+    return _closing(plan, body)
+
+
+def _opening(plan: Plan, facts: RunFold, kind: str) -> dict[str, Any]:
+    """The keys a team's and an agent's output both start with: ids, names, the answer, the model."""
+    context = plan.context
+    body: dict[str, Any] = {
+        "run_id": context.run_id,
+        f"{kind}_id": context.team.id,
+        f"{kind}_name": context.team.name,
+        "session_id": context.session_id,
+    }
+    if context.user_id is not None:
+        body["user_id"] = context.user_id
+    body.update(
+        content=facts.content,
+        content_type="str",
+        model=context.team.model.id,
+        model_provider=context.team.model.provider,
+    )
+    return body
+
+
+def _closing(plan: Plan, body: dict[str, Any]) -> dict[str, Any]:
+    """The keys both end with: the input as agno echoes it, then the mock's upload echo."""
+    context = plan.context
     body["input"] = {"input_content": context.message, **context.media}
     if context.uploads:
         body[UPLOADS_KEY] = list(context.uploads)
