@@ -15,10 +15,15 @@ The head's own deadline is the protocol's (`server.py`), as ASGI only starts aft
 
 from __future__ import annotations
 
+import time
+
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.http.errors import ApiError, error_response
+
+ARRIVED = "mock.arrived"
+"""The scope key of the wall time the request reached the app: a scenario's head time counts from it."""
 
 
 class RequestGuard:
@@ -31,6 +36,7 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope[ARRIVED] = time.time()
         names = {name for name, _ in scope["headers"]}
         if b"content-length" in names and b"transfer-encoding" in names:
             error = ApiError(

@@ -26,6 +26,7 @@ from mockserver.control import ControlError
 from mockserver.control.choice import SCENARIO_HEADER, choose_scenario
 from mockserver.http.errors import ApiError, validation_error
 from mockserver.http.forms import read_form, run_form, run_kwargs
+from mockserver.http.guard import ARRIVED
 from mockserver.http.journaling import note_form, noted, space_of
 from mockserver.http.routing import route
 from mockserver.run.background import RUNNING, BackgroundRuns, meta_frame
@@ -72,6 +73,12 @@ async def create_team_run(request: Request) -> Response:
         await request.close()
 
 
+def arrival(request: Request) -> float:
+    """When the request reached the app (stamped by the outermost middleware), else now."""
+    arrived = request.scope.get(ARRIVED)
+    return arrived if isinstance(arrived, float) else time.time()
+
+
 def runnable(request: Request) -> Team:
     """The team (in the request's space) or the agent the path names, or AgentOS's 404."""
     state: AppState = request.app.state.mock
@@ -87,7 +94,7 @@ def runnable(request: Request) -> Team:
 
 
 async def _create_team_run(request: Request) -> Response:
-    received_at = time.time()  # a scenario's head time counts from here, not after the form is read
+    received_at = arrival(request)  # a scenario's head time counts from here, not after the form is read
     settings: Settings = request.app.state.mock.settings
     space = space_of(request)
     raw = await read_form(request)
@@ -162,7 +169,7 @@ async def start_run(
         files=template_files(received),
         media=agno_media(received),
         uploads=tuple(echo(received)),
-        started_at=time.time() if received_at is None else received_at,
+        started_at=arrival(request) if received_at is None else received_at,
         session_state=session_state,
         metadata=metadata,
     )
