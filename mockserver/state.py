@@ -18,6 +18,7 @@ from mockserver.agentos.sessions import SessionStore
 from mockserver.control.journal import Journal
 from mockserver.run.background import BackgroundRuns
 from mockserver.run.live import LiveRuns
+from mockserver.run.plans import PlanCache
 from mockserver.run.shutdown import Stopping
 from mockserver.scenarios.model import ScenarioSet, Team
 from mockserver.settings import Settings
@@ -96,10 +97,13 @@ class AppState:
     background_runs: BackgroundRuns = field(default_factory=lambda: BackgroundRuns(100))
     """The buffers of `background=true` runs, read by `/resume`."""
     stopping: Stopping = field(default_factory=Stopping)
+    plans: PlanCache = field(default_factory=lambda: PlanCache(0))
+    """Plans made once per request shape (`--plan-cache-frames`); filled in `__post_init__`."""
     last_reload: ReloadResult | None = None
     spaces: OrderedDict[str, Space] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
+        self.plans = PlanCache(self.settings.plan_cache_frames)
         default = Space(DEFAULT_SPACE, Journal(self.settings.journal_size), self.sessions, self.fault_counts)
         self.spaces[DEFAULT_SPACE] = default
 

@@ -27,6 +27,7 @@ from mockserver.agentos.expand import build_plan
 from mockserver.agentos.fold import fold
 from mockserver.run.faults import with_run_error
 from mockserver.run.plan import Frame, Plan, RunContext
+from mockserver.run.stamp import Stamp
 from mockserver.scenarios.faultrules import RunError
 from mockserver.scenarios.loader import load_directory
 from mockserver.settings import Settings
@@ -87,14 +88,15 @@ def _plans() -> Iterator[tuple[Plan, str]]:
                 context = RunContext(
                     team=team, scenario=scenario, message="hello", session_id="thread-1", run_id="run-1"
                 )
+                stamp = Stamp(context)  # the run's own ids and times, as the pipeline puts them in
                 plan = build_plan(context, speed=0)
-                yield plan, f"{team.id}/{scenario.name}"
+                yield stamp.plan(plan), f"{team.id}/{scenario.name}"
                 if len(plan.frames) > 4:
                     failed = with_run_error(plan, len(plan.frames) // 2, RunError("boom", "ModelProviderError", None))
-                    yield failed, f"{team.id}/{scenario.name}/error"
+                    yield stamp.plan(failed), f"{team.id}/{scenario.name}/error"
                     head = plan.frames[: len(plan.frames) // 2]
                     cut = replace(plan, frames=(*head, *cancel_frames(plan, fold(head), head[-1].at)))
-                    yield cut, f"{team.id}/{scenario.name}/cancelled"
+                    yield stamp.plan(cut), f"{team.id}/{scenario.name}/cancelled"
 
 
 CASES = list(_plans())

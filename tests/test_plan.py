@@ -10,6 +10,7 @@ from faker import Faker
 from mockserver.agentos.expand import build_plan
 from mockserver.agentos.fold import fold
 from mockserver.run.plan import RunContext
+from mockserver.run.stamp import Stamp
 from mockserver.scenarios.loader import load_directory, load_text
 from mockserver.scenarios.selection import select_scenario
 from tests.conftest import SHIPPED
@@ -69,6 +70,6 @@ def test_jitter_stays_within_its_bound_and_speed_scales_time() -> None:
 
 def test_metrics_and_created_at_follow_the_plan_clock() -> None:
     plan = plan_for("quick-team", "hi")
-    last = plan.frames[-1]
+    last = Stamp(plan.context).frame(plan.frames[-1])  # started_at 0: created_at counts from the epoch
     assert last.data["metrics"]["duration"] == round(last.at, 6)
     assert last.data["created_at"] == int(last.at)

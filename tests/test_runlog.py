@@ -18,6 +18,7 @@ from mockserver.logs import JsonFormatter, QuietAccess, TextFormatter
 from mockserver.run.delivery import PLAIN
 from mockserver.run.pipeline import RunResponse
 from mockserver.run.plan import RunContext
+from mockserver.run.stamp import Stamp
 from mockserver.scenarios.loader import load_text
 from mockserver.settings import Settings
 from mockserver.wire.sse import AgentOSEvents
@@ -158,7 +159,7 @@ def test_a_run_with_nothing_to_wait_for_still_stops_at_shutdown(caplog: pytest.L
     body = "\n".join(f"      - event: CustomEvent\n        n: {n}" for n in range(1000))
     team = load_text(f"version: 1\nteam: {{id: many, name: Many}}\nscenarios:\n  - name: all\n    events:\n{body}\n")
     context = RunContext(team=team, scenario=team.scenarios[0], message="m", session_id="s", run_id="r")
-    response = RunResponse(state, build_plan(context, speed=0), PLAIN, AgentOSEvents(), stream=True)
+    response = RunResponse(state, build_plan(context, speed=0), Stamp(context), PLAIN, AgentOSEvents(), stream=True)
     chunks: list[bytes] = []
 
     async def receive() -> Any:

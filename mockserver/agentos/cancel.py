@@ -18,6 +18,7 @@ from mockserver.agentos.expand import chat_message, member_session_state
 from mockserver.agentos.fold import MemberRun, RunFold, member_responses
 from mockserver.agentos.frames import member_envelope, run_envelope, run_event
 from mockserver.run.plan import Frame, Plan
+from mockserver.run.stamp import created_at
 
 
 def cancel_frames(plan: Plan, facts: RunFold, elapsed: float) -> list[Frame]:
@@ -38,7 +39,7 @@ def client_left_frames(plan: Plan, facts: RunFold, elapsed: float) -> list[Frame
 
 def _closing(plan: Plan, facts: RunFold, elapsed: float, reason: str, *, close_member: bool) -> list[Frame]:
     context = plan.context
-    created_at = int(context.started_at + elapsed)
+    created = created_at(elapsed)
     under_way = facts.members_under_way()
     responses = member_responses(plan, facts)
     frames: list[Frame] = []
@@ -46,12 +47,12 @@ def _closing(plan: Plan, facts: RunFold, elapsed: float, reason: str, *, close_m
         envelope = member_envelope(member.started.data)
         member_reason = f"Run {member.run_id} was cancelled"
         content = "".join(member.text) or member_reason
-        frames.append(_frame(elapsed, "RunCancelled", created_at, envelope, content=content, reason=member_reason))
+        frames.append(_frame(elapsed, "RunCancelled", created, envelope, content=content, reason=member_reason))
         frames.append(
             _frame(
                 elapsed,
                 "RunCompleted",
-                created_at,
+                created,
                 envelope,
                 content=content,
                 content_type="str",
@@ -66,7 +67,7 @@ def _closing(plan: Plan, facts: RunFold, elapsed: float, reason: str, *, close_m
     envelope = run_envelope(context)
     content = "".join(facts.team_text) + "".join(part for member in under_way for part in member.output) or reason
     cancelled = run_event(context, "RunCancelled")
-    frames.append(_frame(elapsed, cancelled, created_at, envelope, content=content, reason=reason))
+    frames.append(_frame(elapsed, cancelled, created, envelope, content=content, reason=reason))
     state = context.session_state or {}
     completed: dict[str, Any] = {"content": content, "content_type": "str", "session_state": state}
     if context.metadata is not None:
@@ -76,11 +77,11 @@ def _closing(plan: Plan, facts: RunFold, elapsed: float, reason: str, *, close_m
     first = facts.first_content_at
     metrics = {"time_to_first_token": round(first, 6)} if first is not None else {}
     completed["metrics"] = {**metrics, "duration": round(elapsed, 6)}
-    frames.append(_frame(elapsed, run_event(context, "RunCompleted"), created_at, envelope, **completed))
+    frames.append(_frame(elapsed, run_event(context, "RunCompleted"), created, envelope, **completed))
     return frames
 
 
-def _frame(at: float, event: str, created_at: int, envelope: dict[str, Any], **fields: Any) -> Frame:
+def _frame(at: float, event: str, created_at: str, envelope: dict[str, Any], **fields: Any) -> Frame:
     return Frame(at=at, event=event, data={"created_at": created_at, "event": event, **envelope, **fields})
 
 
@@ -102,7 +103,7 @@ def _cancelled_response(planned: dict[str, Any], content: str, member: MemberRun
 
 
 def _cut_messages(
-    messages: list[dict[str, Any]], content: str, done: set[Any], created_at: int
+    messages: list[dict[str, Any]], content: str, done: set[Any], created_at: int | str
 ) -> list[dict[str, Any]]:
     """A cancelled member's messages as agno stores them: no answer and no unfinished tool; the
     text so far goes on the assistant message that made the calls (or a new one if none did)."""

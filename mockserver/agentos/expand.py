@@ -9,17 +9,17 @@ and the non-streamed JSON, so the two never disagree.
 from __future__ import annotations
 
 import functools
-import json
 import random
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from mockserver.agentos.events import EVENTS, MEMBER_ENVELOPE, TEAM_ENVELOPE, TOOL_KEYS
 from mockserver.agentos.fold import RunFold
 from mockserver.run.plan import Frame, Plan, RunContext, seed_for
+from mockserver.run.stamp import CLOSE, OPEN, ascii_json, created_at, drawn_id, moment, shape_of
 from mockserver.scenarios import templates
 from mockserver.scenarios.model import (
     Delegation,
@@ -38,17 +38,19 @@ UPLOADS_KEY = "mock_uploads"
 TERMINAL_EVENTS = frozenset({"TeamRunCompleted", "TeamRunError", "RunCompleted", "RunError"})
 """Events that end a run: the team's, or a stand-alone agent's own (never a member's, which has a parent)."""
 _WORDS = re.compile(r"\S+\s*|\s+")
-_TOKENS = re.compile(r"\s*\S{1,5}|\s+")
+_TOKENS = re.compile(r"\s*(?:\ue000[^\ue001\s]*\ue001|\S){1,5}|\s+")
+"""Short tokens; a mark (`run/stamp.py`, from `{{ run_id }}`) counts as one character, so it is never cut."""
 _SPACE = re.compile(r"\s+")
 
 
 def build_plan(
     context: RunContext, *, speed: float = 1.0, seed: int = 0, faker: Any = None, max_deltas: int | None = None
 ) -> Plan:
+    """The plan of every run of `context`'s request: its own ids and times are marks (`run/stamp.py`)."""
     rng = random.Random(seed_for(seed, context.team.id, context.message))
     if faker is not None:
         faker.seed_instance(rng.getrandbits(64))
-    planner = _Planner(context, speed=speed, rng=rng, faker=faker, max_deltas=max_deltas)
+    planner = _Planner(shape_of(context), speed=speed, rng=rng, faker=faker, max_deltas=max_deltas)
     return planner.run()
 
 
@@ -97,6 +99,9 @@ def _long_deltas(text: str, most: int) -> list[str]:
             break
         space = _SPACE.search(text, cut, cut + size)
         end = space.end() if space else cut
+        opened = text.rfind(OPEN, start, end)
+        if opened != -1 and text.find(CLOSE, opened, end) == -1:  # never cut inside a mark
+            end = text.find(CLOSE, end) + 1 or len(text)
         deltas.append(text[start:end])
         start = end
     return deltas
@@ -144,6 +149,7 @@ class _Planner:
         self.ids = _IdMap()
         self.head = 0.0
         self.agent = self.team.kind == "agent"
+        self.drawn = 0
         self.envelopes: dict[tuple[bool, str | None], tuple[dict[str, Any], frozenset[str]]] = {}
 
     def named(self, base: str, member: _MemberRun | None) -> str:
@@ -178,8 +184,10 @@ class _Planner:
         self.cursor = max(due, now)
         return due
 
-    def wall(self) -> float:
-        return self.context.started_at + self.cursor
+    def draw(self) -> str:
+        """A new id of the run's own (a member run's, a message's)."""
+        self.drawn += 1
+        return drawn_id(self.drawn)
 
     # -- frames -----------------------------------------------------------------------------
 
@@ -190,7 +198,7 @@ class _Planner:
         spec = EVENTS[name]
         head, envelope_keys = self.envelope(spec.member, member)
         model = self.team.model if member is None else member.member.model or self.team.model
-        data = {"created_at": int(self.wall()), "event": name, **head}
+        data = {"created_at": created_at(self.cursor), "event": name, **head}
         for key, has_default, default in _layout(name, model.id, model.provider):
             if key in fields:
                 data[key] = fields[key]
@@ -296,7 +304,7 @@ class _Planner:
         tool = self.tool_object(name, args)
         self.emit(self.named("ToolCallStarted", member), {"tool": dict(tool)}, member, delay)
         return _Call(
-            step=step, member=member, tool=tool, args=args, result=result, since=self.cursor, start=self.wall()
+            step=step, member=member, tool=tool, args=args, result=result, since=self.cursor, start=self.cursor
         )
 
     def call_body(self, call: _Call) -> Iterator[None]:
@@ -323,15 +331,15 @@ class _Planner:
         )
         self.member_responses.append(self.member_response(run, call.args["task"], content))
         call.result = content
-        call.end = self.wall()
+        call.end = self.cursor
 
     def finish_call(self, call: _Call) -> None:
         step = call.step
         if isinstance(step, ToolCall):
-            end = self.context.started_at + self.wait_since(call.since, step.duration or None)
+            end = self.wait_since(call.since, step.duration or None)
             finished = self.finish_tool(call.tool, call.result, step.error, call.start, end)
         else:
-            end = self.wall() if call.end is None else call.end
+            end = self.cursor if call.end is None else call.end
             finished = self.finish_tool(call.tool, call.result, False, call.start, end)
             finished["child_run_id"] = call.run.run_id if call.run is not None else None
         name = self.named("ToolCallCompleted", call.member)
@@ -450,7 +458,7 @@ class _Planner:
             tool_name=name,
             tool_args=args,
             stop_after_tool_call=False,
-            created_at=int(self.wall()),
+            created_at=created_at(self.cursor),
         )
         return tool
 
@@ -459,15 +467,15 @@ class _Planner:
         finished = dict(tool)
         finished.update(
             tool_call_error=error,
-            result=result if isinstance(result, str) or result is None else json.dumps(result),
-            metrics={"start_time": round(start, 6), "end_time": round(end, 6), "duration": round(end - start, 6)},
+            result=result if isinstance(result, str) or result is None else ascii_json(result),
+            metrics={"start_time": moment(start), "end_time": moment(end), "duration": round(end - start, 6)},
         )
         return finished
 
     def member_run(self, member_id: str) -> _MemberRun:
         member = self.team.member(member_id)
         assert member is not None, "the loader checks member ids"
-        return _MemberRun(member=member, run_id=str(uuid.uuid4()), started=self.cursor)
+        return _MemberRun(member=member, run_id=self.draw(), started=self.cursor)
 
     def replayed_member_run(self, member_id: str, starts: bool, recorded_id: Any = None) -> _MemberRun:
         """The member run a top-level member event belongs to: the one of its recorded `run_id`
@@ -484,16 +492,20 @@ class _Planner:
     def member_response(self, run: _MemberRun, task: str, content: str) -> dict[str, Any]:
         """The member's run as TeamRunCompleted and the JSON answer list it, keys in agno's order."""
         model = run.member.model or self.team.model
-        created_at = int(self.wall())
+        created = created_at(self.cursor)
         folded = self.fold.members[run.run_id]
         tools = folded.tools
         metrics = self.member_metrics(run)
         messages = [
-            chat_message("system", f"<your_role>\n{run.member.role}\n</your_role>", created_at),
-            chat_message("user", task, created_at, **user_media(self.context.media)),
-            *tool_turn(tools, created_at, folded.tool_responses),
+            chat_message("system", f"<your_role>\n{run.member.role}\n</your_role>", created, self.draw()),
+            chat_message("user", task, created, self.draw(), **user_media(self.context.media)),
+            *tool_turn(tools, created, folded.tool_responses, self.draw),
             chat_message(
-                "assistant", content, created_at, metrics={"time_to_first_token": metrics["time_to_first_token"]}
+                "assistant",
+                content,
+                created,
+                self.draw(),
+                metrics={"time_to_first_token": metrics["time_to_first_token"]},
             ),
         ]
         response: dict[str, Any] = {
@@ -511,7 +523,7 @@ class _Planner:
             model=model.id,
             model_provider=model.provider,
             session_state=member_session_state(self.context, run.run_id),
-            created_at=created_at,
+            created_at=created,
             status="COMPLETED",
             metrics=metrics,
             messages=messages,
@@ -676,13 +688,18 @@ def tool_calls(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {
             "id": t["tool_call_id"],
             "type": "function",
-            "function": {"name": t["tool_name"], "arguments": json.dumps(t["tool_args"])},
+            "function": {"name": t["tool_name"], "arguments": ascii_json(t["tool_args"])},
         }
         for t in tools
     ]
 
 
-def tool_turn(tools: list[dict[str, Any]], created_at: int, responses: list[int] | None = None) -> list[dict[str, Any]]:
+def tool_turn(
+    tools: list[dict[str, Any]],
+    created_at: int | str,
+    responses: list[int] | None = None,
+    new_id: Callable[[], str | None] = lambda: None,
+) -> list[dict[str, Any]]:
     """For each model response that made calls (`responses` numbers the response of each tool;
     without it, one per call): the assistant message holding its calls, then a `tool` message
     with each result."""
@@ -691,12 +708,13 @@ def tool_turn(tools: list[dict[str, Any]], created_at: int, responses: list[int]
     for index, tool in enumerate(tools):
         if index == 0 or made_by[index] != made_by[index - 1]:
             same = [t for t, response in zip(tools, made_by, strict=True) if response == made_by[index]]
-            messages.append(chat_message("assistant", None, created_at, tool_calls=tool_calls(same)))
+            messages.append(chat_message("assistant", None, created_at, new_id(), tool_calls=tool_calls(same)))
         messages.append(
             chat_message(
                 "tool",
                 tool["result"],
                 created_at,
+                new_id(),
                 tool_call_id=tool["tool_call_id"],
                 tool_name=tool["tool_name"],
                 tool_args=tool["tool_args"],
@@ -706,9 +724,11 @@ def tool_turn(tools: list[dict[str, Any]], created_at: int, responses: list[int]
     return messages
 
 
-def chat_message(role: str, content: str | None, created_at: int, **extra: Any) -> dict[str, Any]:
-    """One entry of a run's `messages`, keys in agno's order."""
-    entry: dict[str, Any] = {"id": str(uuid.uuid4())}
+def chat_message(
+    role: str, content: str | None, created_at: int | str, message_id: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """One entry of a run's `messages`, keys in agno's order; a new UUID unless `message_id` is given."""
+    entry: dict[str, Any] = {"id": message_id or str(uuid.uuid4())}
     if content is not None:
         entry["content"] = content
     entry.update(from_history=False, stop_after_tool_call=False, role=role)

@@ -7,6 +7,7 @@ from typing import Any
 
 from mockserver.agentos.events import MEMBER_ENVELOPE
 from mockserver.run.plan import Frame, RunContext
+from mockserver.run.stamp import created_at
 
 
 def team_envelope(context: RunContext) -> dict[str, Any]:
@@ -48,14 +49,14 @@ def run_event(context: RunContext, base: str) -> str:
 def run_frame(context: RunContext, base: str, at: float, **fields: Any) -> Frame:
     """The run's own event `base`, for a team or a stand-alone agent."""
     event = run_event(context, base)
-    data: dict[str, Any] = {"created_at": int(context.started_at + at), "event": event}
+    data: dict[str, Any] = {"created_at": created_at(at), "event": event}
     data.update(run_envelope(context), **fields)
     return Frame(at=at, event=event, data=data)
 
 
 def team_frame(context: RunContext, event: str, at: float, **fields: Any) -> Frame:
     data: dict[str, Any] = {
-        "created_at": int(context.started_at + at),
+        "created_at": created_at(at),
         "event": event,
         **team_envelope(context),
         **fields,

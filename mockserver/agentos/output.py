@@ -8,6 +8,7 @@ from mockserver.agentos.expand import UPLOADS_KEY, tool_turn, user_media
 from mockserver.agentos.expand import chat_message as message
 from mockserver.agentos.fold import RunFold, member_responses
 from mockserver.run.plan import Plan
+from mockserver.run.stamp import created_at
 
 
 def system_prompt(plan: Plan) -> str:
@@ -21,7 +22,7 @@ def system_prompt(plan: Plan) -> str:
     return "\n\n".join(parts) or team.name
 
 
-def conversation(plan: Plan, facts: RunFold, created_at: int) -> list[dict[str, Any]]:
+def conversation(plan: Plan, facts: RunFold, created_at: int | str) -> list[dict[str, Any]]:
     """system, user, the assistant's tool calls and their results, then the answer."""
     context = plan.context
     messages = [
@@ -38,18 +39,18 @@ def conversation(plan: Plan, facts: RunFold, created_at: int) -> list[dict[str, 
 def team_run_output(plan: Plan, facts: RunFold) -> dict[str, Any]:
     """The body of a 200 to `stream=false`, keys in the order of the captures."""
     context = plan.context
-    created_at = int(context.started_at)
+    created = created_at(0.0)
     body = _opening(plan, facts, "team")
     if context.session_state is not None:
         body["session_state"] = context.session_state
-    body["created_at"] = created_at
+    body["created_at"] = created
     status = facts.status
     if status == "ERROR":
         body["events"] = [facts.error] if facts.error else []
     body.update(
         metrics=facts.metrics,
         status=status,
-        messages=conversation(plan, facts, created_at),
+        messages=conversation(plan, facts, created),
     )
     if context.metadata is not None:
         body["metadata"] = context.metadata
@@ -66,15 +67,14 @@ def run_output(plan: Plan, facts: RunFold) -> dict[str, Any]:
 
 def agent_run_output(plan: Plan, facts: RunFold) -> dict[str, Any]:
     """An agent's RunOutput, keys in the order of the `g4`/`g5` agent captures."""
-    context = plan.context
-    created_at = int(context.started_at)
+    created = created_at(0.0)
     body = _opening(plan, facts, "agent")
     body.update(
         session_state={},
-        created_at=created_at,
+        created_at=created,
         status=facts.status,
         metrics={k: v for k, v in facts.metrics.items() if k != "details"},
-        messages=conversation(plan, facts, created_at),
+        messages=conversation(plan, facts, created),
     )
     if facts.status != "ERROR" and facts.tools:
         body["tools"] = facts.tools

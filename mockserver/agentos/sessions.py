@@ -6,10 +6,12 @@ new session has finished (agent-ui keeps the streamed text on a 404 and would bl
 empty list). The store is bounded, so a long test run cannot exhaust memory: past `limit`
 sessions, or `max_total` stored bytes, the least recently used session is dropped; past
 `max_runs` runs or `max_bytes` stored bytes in one session, its oldest runs are (the newest
-is always kept). A run's bytes are `weight`'s estimate of its JSON.
+is always kept). A run's bytes are those its response sent.
 
-Records are kept as the dicts AgentOS's session routes render (`j6`…`j8` captures), keys in
-their order; member runs are stored before the team run that delegated to them, as agno does.
+A run is kept as its plan (shared by every run of the same request), how far it got and its
+stamp; the dicts AgentOS's session routes render (`j6`…`j8` captures, keys in their order;
+member runs before the team run that delegated to them, as agno stores them) are made the first
+time the run is read.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any
 
 from mockserver.agentos.cancel import CLIENT_LEFT_REASON
@@ -28,13 +30,39 @@ from mockserver.agentos.expand import UPLOADS_KEY, chat_message, tool_calls
 from mockserver.agentos.fold import RunFold, member_responses
 from mockserver.agentos.output import conversation, team_run_output
 from mockserver.run.plan import Frame, Plan
+from mockserver.run.stamp import Stamp, created_at, iso, iso_at, iso_of
 
 STORED_SKIPS = frozenset({"TeamRunContent", "RunContent"})
 """Content deltas are not kept in a run's `events` (agno's default `events_to_skip`)."""
 
 
-def iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(int(timestamp), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+class StoredRun:
+    """One finished run as the store keeps it; its records are made, stamped, when first read."""
+
+    def __init__(
+        self, plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str, stamp: Stamp, size: int
+    ) -> None:
+        self.plan = plan
+        self.facts = facts
+        self.frames = frames
+        self.stream = stream
+        self.status = status
+        self.stamp = stamp
+        self.size = size
+        self.run_id = stamp.context.run_id
+
+    @cached_property
+    def records(self) -> list[dict[str, Any]]:
+        """The member runs that got under way, then the run itself, as `GET /sessions/{id}/runs` lists them."""
+        records = run_records(self.plan, self.facts, self.frames, self.stream, self.status)
+        stamped: list[dict[str, Any]] = self.stamp.data(records)
+        return stamped
+
+    @cached_property
+    def output(self) -> dict[str, Any]:
+        """Its TeamRunOutput, as `GET /teams/{id}/runs/{run_id}` answers it."""
+        output: dict[str, Any] = self.stamp.data(stored_output(self.plan, self.facts, self.records[-1]))
+        return output
 
 
 @dataclass
@@ -47,29 +75,33 @@ class Session:
     name: str
     created_at: float
     updated_at: float
-    runs: list[dict[str, Any]] = field(default_factory=list)
+    stored_runs: list[StoredRun] = field(default_factory=list)
     session_state: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] | None = None
     renamed: bool = False
     kind: str = "team"
     """`team`, or `agent` for a stand-alone agent's session (`team_id` then holds the agent's id)."""
-    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Each team run as `GET /teams/{id}/runs/{run_id}` answers it (its TeamRunOutput)."""
-    sizes: list[int] = field(default_factory=list)
-    """The JSON size of each entry of `runs`."""
+
+    @property
+    def runs(self) -> list[dict[str, Any]]:
+        """Every stored record, member runs and the runs of the session itself, oldest first."""
+        return [record for run in self.stored_runs for record in run.records]
+
+    def output(self, run_id: str) -> dict[str, Any] | None:
+        """The run's TeamRunOutput, if the session holds it."""
+        return next((run.output for run in self.stored_runs if run.run_id == run_id), None)
 
     @property
     def stored(self) -> int:
-        return sum(self.sizes)
+        return sum(run.size for run in self.stored_runs)
 
     def keep(self, max_runs: int, max_bytes: int) -> int:
         """Drop the oldest runs past either bound, the newest always kept; the bytes dropped."""
         dropped = 0
         stored = self.stored
-        while len(self.runs) > 1 and (len(self.runs) > max_runs or stored - dropped > max_bytes):
-            run = self.runs.pop(0)
-            self.outputs.pop(run.get("run_id", ""), None)
-            dropped += self.sizes.pop(0)
+        runs = self.stored_runs
+        while len(runs) > 1 and (len(runs) > max_runs or stored - dropped > max_bytes):
+            dropped += runs.pop(0).size
         return dropped
 
     def team_runs(self) -> list[dict[str, Any]]:
@@ -165,7 +197,9 @@ class Session:
 
     def metrics(self) -> dict[str, Any]:
         return (
-            {"details": {"model": [{"id": self.model["id"], "provider": self.model["provider"]}]}} if self.runs else {}
+            {"details": {"model": [{"id": self.model["id"], "provider": self.model["provider"]}]}}
+            if self.stored_runs
+            else {}
         )
 
 
@@ -221,11 +255,19 @@ class SessionStore:
         return True
 
     def record(
-        self, plan: Plan, facts: RunFold, frames: Sequence[Frame], *, stream: bool = True, status: str | None = None
+        self,
+        plan: Plan,
+        facts: RunFold,
+        frames: Sequence[Frame],
+        stamp: Stamp,
+        *,
+        size: int,
+        stream: bool = True,
+        status: str | None = None,
     ) -> Session:
-        """Store the run `plan` as far as `frames` got (`facts` is their fold), with `status`
-        when how it ended says more than its frames (a run whose client left)."""
-        context = plan.context
+        """Store the run `plan` as far as `frames` got (`facts` is their fold; `size` the bytes
+        it sent), with `status` when how it ended says more than its frames."""
+        context = stamp.context
         now = time.time()
         model = context.team.model
         session = self._sessions.get(context.session_id)
@@ -250,12 +292,8 @@ class SessionStore:
             session.updated_at = now
             if session.user_id is None:
                 session.user_id = context.user_id
-        records = run_records(plan, facts, frames, stream, status or facts.status)
-        session.outputs[context.run_id] = stored_output(plan, facts, records[-1])
-        sizes = [weight(record) for record in records]
-        session.runs.extend(records)
-        session.sizes.extend(sizes)
-        self.stored += sum(sizes) - session.keep(self.max_runs, self.max_bytes)
+        session.stored_runs.append(StoredRun(plan, facts, frames, stream, status or facts.status, stamp, size))
+        self.stored += size - session.keep(self.max_runs, self.max_bytes)
         self._sessions.move_to_end(context.session_id)
         while len(self._sessions) > 1 and (len(self._sessions) > self.limit or self.stored > self.max_total):
             self.stored -= self._sessions.popitem(last=False)[1].stored
@@ -316,27 +354,6 @@ def listed_run(record: dict[str, Any]) -> dict[str, Any]:
     return {key: record.get(key) for key in LISTED_KEYS if key in record or key not in ("user_id", "tools")}
 
 
-def weight(value: Any) -> int:
-    """About the bytes of `value` as JSON: its strings' lengths plus 8 a value, without encoding it
-    (a 1 MB run's JSON took 24 ms to build; this walk takes well under 1)."""
-    total = 0
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            total += len(item) + 2
-        elif isinstance(item, dict):
-            total += 8 * len(item)
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            total += 8 * len(item) + 2
-            stack.extend(item)
-        else:
-            total += 8
-    return total
-
-
 def run_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str) -> list[dict[str, Any]]:
     """The member runs that got under way, then the team run, as `GET /sessions/{id}/runs` lists them.
 
@@ -350,17 +367,17 @@ def run_records(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: boo
 
 def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str) -> dict[str, Any]:
     context = plan.context
-    created_at = int(context.started_at)
+    created = created_at(0.0)
     content = facts.content
-    messages = conversation(plan, facts, created_at)
+    messages = conversation(plan, facts, created)
     tools = facts.tools
     if status != "COMPLETED" and status != "ERROR":
         # A cut run keeps the call under way (no result yet) and one assistant message with the
         # text so far and every call it made, as agno stores a cancelled run.
         tools = [*facts.tools, *in_flight_tools(frames, facts)]
         text = content if isinstance(content, str) else ""
-        extra = {"tool_calls": tool_calls(tools)} if tools else {}
-        messages = [*messages[:2], chat_message("assistant", text, created_at, **extra)]
+        extra: dict[str, Any] = {"tool_calls": tool_calls(tools)} if tools else {}
+        messages = [*messages[:2], chat_message("assistant", text, created, **extra)]
     elif status == "ERROR":
         messages = messages[:2]
     last = frames[-1].data if frames else {}
@@ -386,7 +403,7 @@ def _team_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bo
     if events and stream:
         record["events"] = events
     record.update(
-        created_at=iso(context.started_at),
+        created_at=iso_at(0.0),
         references=[],
         reasoning_messages=[],
     )
@@ -455,7 +472,7 @@ def _member_records(plan: Plan, facts: RunFold) -> list[dict[str, Any]]:
         if response.get("tools"):
             record["tools"] = response["tools"]
         record.update(
-            created_at=iso(response.get("created_at", plan.context.started_at)),
+            created_at=iso_of(response.get("created_at")),
             references=[],
             reasoning_messages=[],
             session_state=response.get("session_state", {}),
@@ -471,13 +488,13 @@ def _member_records(plan: Plan, facts: RunFold) -> list[dict[str, Any]]:
 
 def _agent_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str) -> dict[str, Any]:
     context = plan.context
-    created_at = int(context.started_at)
-    messages = conversation(plan, facts, created_at)
+    created = created_at(0.0)
+    messages = conversation(plan, facts, created)
     if status == "ERROR":
         messages = messages[:2]
     elif status != "COMPLETED":
         content = facts.content if isinstance(facts.content, str) else ""
-        messages = [*messages[:2], chat_message("assistant", content, created_at)]
+        messages = [*messages[:2], chat_message("assistant", content, created)]
     last = frames[-1].data if frames else {}
     record: dict[str, Any] = {
         "run_id": context.run_id,
@@ -499,7 +516,7 @@ def _agent_record(plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: b
     if events and stream:
         record["events"] = events
     record.update(
-        created_at=iso(context.started_at),
+        created_at=iso_at(0.0),
         references=[],
         reasoning_messages=[],
         session_state={},

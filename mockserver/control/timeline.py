@@ -10,6 +10,7 @@ Frames are short lists, not dicts, so a journal of 1000 long runs stays a few MB
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mockserver.run.delivery import Delivery
@@ -20,8 +21,11 @@ TEXT_LIMIT = 160
 """Characters of a frame's text kept in the timeline; the rest is cut with an ellipsis."""
 
 
-def timeline_of(sent: list[Frame], delivery: Delivery, planned: tuple[Frame, ...]) -> dict[str, Any]:
-    """The timeline of a run that sent `sent` of its `planned` frames, delivered as `delivery`."""
+def timeline_of(
+    sent: list[Frame], delivery: Delivery, planned: tuple[Frame, ...], stamp: Callable[[str], str] = str
+) -> dict[str, Any]:
+    """The timeline of a run that sent `sent` of its `planned` frames, delivered as `delivery`;
+    `stamp` puts the run's own values into a frame's text (`run/stamp.py`)."""
     frames = []
     for index, frame in enumerate(sent):
         data = frame.data
@@ -29,7 +33,8 @@ def timeline_of(sent: list[Frame], delivery: Delivery, planned: tuple[Frame, ...
         tool = data.get("tool") if isinstance(data.get("tool"), dict) else None
         call = tool.get("tool_call_id") if tool else None
         at = frame.at + _shift(delivery, index)
-        frames.append([_ms(at), frame.event, lane, _text(frame.event, data, tool), call])
+        text = _text(frame.event, data, tool)
+        frames.append([_ms(at), frame.event, lane, text if text is None else stamp(text), call])
     marks = _marks(sent, delivery, planned)
     return {"columns": list(COLUMNS), "frames": frames, "planned": len(planned), "marks": marks}
 

@@ -150,7 +150,7 @@ def build_entry(scope: Scope, facts: Noted, status: int | None, duration: float)
     }
     run: RunRecord | None = scope.get(RUN_RECORD)
     if run is not None:
-        context = run.plan.context
+        context = run.context
         entry.update(
             session_id=context.session_id,
             run_id=context.run_id,
@@ -161,7 +161,7 @@ def build_entry(scope: Scope, facts: Noted, status: int | None, duration: float)
             events=[frame.event for frame in run.sent],
             ending=run.ending,
             late_ms=round(run.lateness * 1000, 1),
-            timeline=timeline_of(run.sent, run.delivery, run.plan.frames),
+            timeline=timeline_of(run.sent, run.delivery, run.plan.frames, run.stamp.text),
         )
     else:
         entry.update(

@@ -34,6 +34,7 @@ from mockserver.run.delivery import PLAIN
 from mockserver.run.faults import deliver, select_fault
 from mockserver.run.pipeline import RunResponse
 from mockserver.run.plan import RunContext
+from mockserver.run.stamp import Stamp
 from mockserver.scenarios.fakes import SeededFaker
 from mockserver.scenarios.model import Team
 from mockserver.scenarios.templates import human_size
@@ -41,7 +42,14 @@ from mockserver.settings import MIN_SPEED, Settings
 from mockserver.state import AppState
 from mockserver.wire.encoder import Encoder
 from mockserver.wire.run_output import TeamRunOutputJSON
-from mockserver.wire.sse import MEDIA_TYPE, STREAM_HEADERS, AgentOSEvents, IndexedAgentOSEvents, encode_frame
+from mockserver.wire.sse import (
+    MEDIA_TYPE,
+    STREAM_HEADERS,
+    AgentOSEvents,
+    IndexedAgentOSEvents,
+    encode_frame,
+    encoded,
+)
 
 SPEED_HEADER = "x-mock-speed"
 LONG_MESSAGE = 64 * 1024
@@ -174,9 +182,16 @@ async def start_run(
         metadata=metadata,
     )
     plan_run = functools.partial(build_plan, context, speed=speed, seed=settings.seed, max_deltas=settings.max_deltas)
-    if len(message) <= LONG_MESSAGE:
+    key = state.plans.key(
+        context, speed=speed, seed=settings.seed, max_deltas=settings.max_deltas, long_message=LONG_MESSAGE
+    )
+    plan = state.plans.get(key) if key is not None else None
+    if plan is None and len(message) <= LONG_MESSAGE:
         plan = plan_run(faker=state.faker)
-    else:
+        if key is not None:
+            plan = encoded(plan)
+            state.plans.put(key, plan)
+    elif plan is None:
         # Tens of ms of planning: off the loop, so /health and other streams do not wait. Its own
         # Faker (seeded per run like the shared one, so the same values) keeps the threads apart.
         plan = await anyio.to_thread.run_sync(lambda: plan_run(faker=SeededFaker()))
@@ -187,7 +202,7 @@ async def start_run(
     fault = select_fault(state, context, space)
     if fault is not None:
         plan, delivery = deliver(fault, plan, speed=speed, error_format=state.settings.error_format)
-    response = RunResponse(state, plan, delivery, encoder, stream=stream, space=space)
+    response = RunResponse(state, plan, Stamp(context), delivery, encoder, stream=stream, space=space)
     if background and delivery.refusal is None:
         return _background(request, response, stream=stream)
     return response  # type: ignore[return-value]
@@ -248,7 +263,7 @@ async def list_team_runs(request: Request) -> Response:
 async def get_team_run(request: Request) -> Response:
     """`GET /teams/{team_id}/runs/{run_id}?session_id=`: one run as its TeamRunOutput."""
     _, session = _team_and_session(request)
-    output = session.outputs.get(request.path_params["run_id"])
+    output = session.output(request.path_params["run_id"])
     if output is None or output.get("team_id") != request.path_params["team_id"]:
         raise ApiError(404, "Run not found")
     return JSONResponse(output)
@@ -270,7 +285,7 @@ async def continue_team_run(request: Request) -> Response:
         raise ApiError(400, "session_id is required for this action")
     run_id = request.path_params["run_id"]
     session = space.sessions.get(session_id)
-    if session is not None and run_id in session.outputs:
+    if session is not None and session.output(run_id) is not None:
         raise ApiError(409, f"Run {run_id} is not paused: the mock's runs never pause, so none can be continued")
     # AgentOS answers an unknown run with a stream holding one error frame.
     error = {
@@ -382,7 +397,7 @@ async def _resumed(
         )
         return
     session = space_of(request).sessions.get(session_id) if session_id else None
-    output = session.outputs.get(run_id) if session is not None else None
+    output = session.output(run_id) if session is not None else None
     if output is None:
         yield meta_frame("error", {"event": "error", "error": f"Run {run_id} not found in buffer or database"})
         return

@@ -74,7 +74,7 @@ class BackgroundRuns:
 
     def start(self, response: RunResponse, scope: Scope, *, streamed: bool) -> BackgroundRun:
         """Play `response` in a task of its own; the returned run fills as it plays."""
-        context = response.run.plan.context
+        context = response.run.context
         run = BackgroundRun(context.run_id, context.session_id, streamed)
 
         async def receive() -> Message:

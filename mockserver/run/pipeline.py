@@ -1,9 +1,10 @@
-"""The one path every run takes: plan → delivery → live registry → player → encoder → bytes → store.
+"""The one path every run takes: plan → delivery → live registry → player → encoder → stamp → bytes → store.
 
 `RunResponse` is the ASGI response of a run, plain or faulted, streamed or not. It registers
 the run (so cancel reaches it), plays its plan with the delivery's timing, feeds the frames to
-the encoder and sends what comes out, ends at once when the client leaves or the server shuts
-down, and, however it ended, hands one `RunRecord` to the run log and the session store.
+the encoder and sends what comes out with the run's own ids and times stamped in, ends at once
+when the client leaves or the server shuts down, and, however it ended, hands one `RunRecord`
+to the run log and the session store.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from mockserver.agentos.cancel import cancel_frames, client_left_frames
 from mockserver.agentos.fold import RunFold, fold
 from mockserver.run.delivery import Delivery
 from mockserver.run.live import RunControl
-from mockserver.run.plan import Frame, Plan
+from mockserver.run.plan import Frame, Plan, RunContext
 from mockserver.run.player import Player
 from mockserver.run.runlog import log_run
+from mockserver.run.stamp import Stamp
 from mockserver.wire.encoder import Encoder
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ class RunRecord:
     """What one run did, filled in as it goes and read once when it is over."""
 
     plan: Plan
+    stamp: Stamp
     delivery: Delivery
     stream: bool
     sent: list[Frame] = field(default_factory=list)
@@ -49,6 +52,13 @@ class RunRecord:
     elapsed: float = 0.0
     """Seconds into the plan's own clock when it ended."""
     lateness: float = 0.0
+    size: int = 0
+    """Bytes of the response body sent."""
+
+    @property
+    def context(self) -> RunContext:
+        """The run's own request values (its plan holds marks for its ids and times)."""
+        return self.stamp.context
 
     def take(self, frames: list[Frame] | tuple[Frame, ...]) -> None:
         for frame in frames:
@@ -61,6 +71,7 @@ class RunResponse:
         self,
         state: AppState,
         plan: Plan,
+        stamp: Stamp,
         delivery: Delivery,
         encoder: Encoder,
         *,
@@ -70,14 +81,14 @@ class RunResponse:
         self.state = state
         self.space = space if space is not None else state.space()
         self.encoder = encoder
-        self.run = RunRecord(plan, delivery, stream)
+        self.run = RunRecord(plan, stamp, delivery, stream)
         self.started = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         run = self.run
         state = self.state
         scope[RUN_RECORD] = run
-        control = state.live_runs.register(run.plan.context.run_id)
+        control = state.live_runs.register(run.context.run_id)
         player = Player(run.plan, run.delivery, control)
         try:
             async with anyio.create_task_group() as group:
@@ -89,7 +100,7 @@ class RunResponse:
                     await self._close(scope, receive, send)
                 group.cancel_scope.cancel()
         finally:
-            state.live_runs.unregister(run.plan.context.run_id)
+            state.live_runs.unregister(run.context.run_id)
             if run.ending is None:
                 run.ending = "disconnected"
             if run.ending == "disconnected" and player.holding:
@@ -108,7 +119,7 @@ class RunResponse:
         run = self.run
         delivery = run.delivery
         # A scenario's head time counts from the request's arrival, so the mock's own work is not added to it.
-        head = max(run.plan.head - (time.time() - run.plan.context.started_at), 0.0) + delivery.head_delay
+        head = max(run.plan.head - (time.time() - run.context.started_at), 0.0) + delivery.head_delay
         if head > 0:
             # The frames count from when the head was due, so a late wake-up here does not delay them all.
             player.origin = anyio.current_time() + head
@@ -125,20 +136,24 @@ class RunResponse:
             else:
                 run.take(list(batch))
                 chunk = encoder.frames(batch)
-            if chunk:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await self._send(send, chunk)
         if player.ending == "cancelled":
             closing = cancel_frames(run.plan, run.facts, player.elapsed())
             run.take(closing)
-            chunk = encoder.frames(closing)
-            if chunk:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await self._send(send, encoder.frames(closing))
         if player.ending == "dropped":
             run.ending = "dropped"
             await self._hang_up(receive, send)
             return
         run.ending = {"ERROR": "error", "CANCELLED": "cancelled"}.get(run.facts.status, "completed")
         await self._close(scope, receive, send)
+
+    async def _send(self, send: Send, chunk: bytes) -> None:
+        """Send a part of the body, the run's own values stamped in."""
+        if chunk:
+            body = self.run.stamp.wire(chunk)
+            self.run.size += len(body)
+            await send({"type": "http.response.body", "body": body, "more_body": True})
 
     async def _start(self, send: Send, length: int | None = None) -> None:
         encoder = self.encoder
@@ -155,9 +170,10 @@ class RunResponse:
             if not self.started:
                 await self._refuse(scope, receive, send)
             return
-        body = self.encoder.end(self.run.plan, self.run.facts)
+        body = self.run.stamp.wire(self.encoder.end(self.run.plan, self.run.facts))
         if not self.started:
             await self._start(send, len(body))
+        self.run.size += len(body)
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -182,8 +198,9 @@ class RunResponse:
         transport we close ourselves; the disconnect listener then ends the run quietly.
         """
         if not self.encoder.streaming:
-            body = self.encoder.end(self.run.plan, self.run.facts)
+            body = self.run.stamp.wire(self.encoder.end(self.run.plan, self.run.facts))
             await self._start(send, len(body))
+            self.run.size += len(body) // 2
             await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
         transport = getattr(getattr(receive, "__self__", None), "transport", None)
         if isinstance(transport, asyncio.BaseTransport):
@@ -194,12 +211,13 @@ class RunResponse:
     def _finished(self) -> None:
         run = self.run
         log_run(run)
+        sessions = self.space.sessions
         if run.ending in STORED_AS_FRAMES_SAY:
-            self.space.sessions.record(run.plan, run.facts, run.sent, stream=run.stream)
+            sessions.record(run.plan, run.facts, run.sent, run.stamp, size=run.size, stream=run.stream)
         elif run.ending in CLIENT_LEFT:
             closing = client_left_frames(run.plan, run.facts, run.elapsed)
             frames = [*run.sent, *closing]
-            self.space.sessions.record(run.plan, fold(frames), frames, stream=run.stream)
+            sessions.record(run.plan, fold(frames), frames, run.stamp, size=run.size, stream=run.stream)
 
 
 STORED_AS_FRAMES_SAY = frozenset({"completed", "error", "cancelled"})

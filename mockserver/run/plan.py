@@ -38,6 +38,9 @@ class Frame:
     at: float
     event: str
     data: dict[str, Any]
+    encoded: bytes | None = field(default=None, compare=False, repr=False)
+    """Its AgentOS SSE bytes, when the plan is kept for the runs after this one (`run/plans.py`)
+    and so was encoded once."""
 
 
 @dataclass(frozen=True)

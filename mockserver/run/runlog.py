@@ -12,7 +12,7 @@ logger = logging.getLogger("mockserver.runs")
 
 
 def log_run(run: RunRecord) -> None:
-    context = run.plan.context
+    context = run.context
     fields = {
         "team": context.team.id,
         "scenario": context.scenario.name,

@@ -20,6 +20,7 @@ from typing import Any
 
 from mockserver.agentos.fold import RunFold
 from mockserver.run.plan import Frame, Plan
+from mockserver.run.stamp import ascii_json
 from mockserver.wire.sse import KEEP_ALIVE, STREAM_HEADERS, encode_json
 
 MEDIA_TYPE = "text/event-stream; charset=utf-8"
@@ -41,10 +42,10 @@ def to_json_str(value: str | None) -> str:
     except (json.JSONDecodeError, TypeError):
         pass
     try:
-        return json.dumps(ast.literal_eval(value))
+        return ascii_json(ast.literal_eval(value))
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         pass
-    return json.dumps(value)
+    return ascii_json(value)
 
 
 def format_reasoning_step(step: Any, number: int) -> str:
@@ -68,7 +69,7 @@ def _text(content: Any) -> str:
         return content
     if isinstance(content, list):
         return "\n".join(str(part.get("text", "")) if isinstance(part, dict) else str(part) for part in content)
-    return json.dumps(content)
+    return ascii_json(content)
 
 
 class AGUIEvents:
@@ -182,7 +183,7 @@ class AGUIEvents:
             }
         )
         # json.dumps with its default separators and ASCII escapes, exactly as agno writes the args.
-        events.append({"type": "TOOL_CALL_ARGS", "toolCallId": call_id, "delta": json.dumps(tool.get("tool_args"))})
+        events.append({"type": "TOOL_CALL_ARGS", "toolCallId": call_id, "delta": ascii_json(tool.get("tool_args"))})
         self.active_tools.add(call_id)
         return events
 

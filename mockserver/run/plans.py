@@ -1,0 +1,70 @@
+"""Plans made once: every run of the same request plays the same plan, stamped (`run/stamp.py`).
+
+Two runs of one team's scenario for the same message, user, form values, seed and speed get the
+same frames but for their ids and times, which the plan holds as marks; so the plan is built on
+the first such request and kept. A reloaded scenario is a new object, so its plans are new too;
+the old ones age out. A request with uploads (whose echo and file templates are its own) or a
+long message (a plan as big as the text, planned off the loop) is planned afresh every time.
+
+Bounded by the frames the kept plans hold (`--plan-cache-frames`), the least recently used
+going first; 0 keeps none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Hashable
+
+from mockserver.run.plan import Plan, RunContext
+
+
+class PlanCache:
+    def __init__(self, max_frames: int) -> None:
+        self.max_frames = max_frames
+        self.frames = 0
+        self._plans: OrderedDict[Hashable, Plan] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._plans)
+
+    @staticmethod
+    def key(context: RunContext, *, speed: float, seed: int, max_deltas: int, long_message: int) -> Hashable | None:
+        """What a run's plan depends on, or None for a request planned afresh."""
+        if context.files or context.media or context.uploads or len(context.message) > long_message:
+            return None
+        # The plan holds its scenario and team, so while it is kept their ids stay theirs.
+        return (
+            id(context.scenario),
+            id(context.team),
+            context.message,
+            context.user_id,
+            _json(context.session_state),
+            _json(context.metadata),
+            speed,
+            seed,
+            max_deltas,
+        )
+
+    def get(self, key: Hashable) -> Plan | None:
+        plan = self._plans.get(key)
+        if plan is not None:
+            self._plans.move_to_end(key)
+        return plan
+
+    def put(self, key: Hashable, plan: Plan) -> None:
+        size = len(plan.frames)
+        if size > self.max_frames or key in self._plans:
+            return
+        self._plans[key] = plan
+        self.frames += size
+        while self.frames > self.max_frames:
+            self.frames -= len(self._plans.popitem(last=False)[1].frames)
+
+    def clear(self) -> None:
+        self._plans.clear()
+        self.frames = 0
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
