@@ -137,3 +137,17 @@ def test_build_plan_holds_marks_where_a_run_has_its_own_values() -> None:
     assert plan.context.run_id != "r" and all(OPEN in f.data["created_at"] for f in plan.frames)
     played = Stamp(context).plan(plan)
     assert all(f.data["run_id"] == "r" and isinstance(f.data["created_at"], int) for f in played.frames)
+
+
+def test_whole_runs_of_a_kept_plan_share_their_timeline_rows_but_not_their_ids() -> None:
+    app = create_app(Settings(scenarios=SHIPPED, speed=0))
+    with serve_app(app) as (url, _), httpx.Client(base_url=url, timeout=10) as client:
+        runs = [client.post("/teams/research-team/runs", data={"message": "twice"}) for _ in range(2)]
+    first, second = list(app.state.mock.space().journal)[-2:]
+    rows = first["timeline"]["frames"], second["timeline"]["frames"]
+    assert len(rows[0]) == len(rows[1]) == len(parse_sse(runs[0].content))
+    shared = [a is b for a, b in zip(*rows, strict=True)]
+    assert sum(shared) == len(shared) - 1, "every row is shared but the one naming the run"
+    for entry, response in zip((first, second), runs, strict=True):
+        run_id = parse_sse(response.content)[0][1]["run_id"]
+        assert entry["run_id"] == run_id and any(run_id in (row[3] or "") for row in entry["timeline"]["frames"])

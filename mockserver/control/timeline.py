@@ -39,6 +39,17 @@ def timeline_of(
     return {"columns": list(COLUMNS), "frames": frames, "planned": len(planned), "marks": marks}
 
 
+def restamped(timeline: dict[str, Any], stamp: Callable[[str], str]) -> dict[str, Any]:
+    """`timeline` (made with no stamp) with `stamp` put into its texts: the rows whose text it
+    leaves as it is are shared, so runs of one kept plan hold one copy of them."""
+    rows = []
+    for row in timeline["frames"]:
+        text = row[3]
+        stamped = text if text is None else stamp(text)
+        rows.append(row if stamped is text else [*row[:3], stamped, row[4]])
+    return {**timeline, "frames": rows}
+
+
 def _shift(delivery: Delivery, index: int) -> float:
     """How much later than planned frame `index` left: a hold delays every frame from its own on."""
     if delivery.hold_at is None or index < delivery.hold_at or delivery.holds_forever:

@@ -20,10 +20,12 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.agentos.media import Upload
-from mockserver.control.timeline import timeline_of
+from mockserver.control.timeline import restamped, timeline_of
 from mockserver.http.auth import CONTROL_PREFIX
 from mockserver.http.errors import ApiError, error_response
+from mockserver.run.delivery import PLAIN
 from mockserver.run.pipeline import RUN_RECORD, RunRecord
+from mockserver.run.plans import PlanCache
 from mockserver.state import DEFAULT_SPACE, AppState, Space
 
 NOTED = "mock.noted"
@@ -124,11 +126,13 @@ class Journaling:
             await self.app(scope, receive, noting)
         finally:
             state: AppState = scope["app"].state.mock
-            entry = build_entry(scope, facts, status or None, time.monotonic() - started)
+            entry = build_entry(scope, facts, status or None, time.monotonic() - started, state.plans)
             state.space(name).journal.add(entry)
 
 
-def build_entry(scope: Scope, facts: Noted, status: int | None, duration: float) -> dict[str, Any]:
+def build_entry(
+    scope: Scope, facts: Noted, status: int | None, duration: float, plans: PlanCache
+) -> dict[str, Any]:
     """The journal entry of one request, from its scope, what was noted and how it ended
     (`status` None: the client left before the response head was sent)."""
     path: str = scope["path"]
@@ -158,10 +162,10 @@ def build_entry(scope: Scope, facts: Noted, status: int | None, duration: float)
             scenario_where=context.scenario.where,
             fault=run.delivery.fault,
             frames=len(run.sent),
-            events=[frame.event for frame in run.sent],
+            events=_events(run, plans),
             ending=run.ending,
             late_ms=round(run.lateness * 1000, 1),
-            timeline=timeline_of(run.sent, run.delivery, run.plan.frames, run.stamp.text),
+            timeline=_timeline(run, plans),
         )
     else:
         entry.update(
@@ -169,6 +173,30 @@ def build_entry(scope: Scope, facts: Noted, status: int | None, duration: float)
         )
     entry["duration_ms"] = round(duration * 1000, 1)
     return entry
+
+
+def _whole(run: RunRecord) -> bool:
+    """Whether the run played its plan whole, as planned: then its events and timeline are its plan's."""
+    return run.delivery is PLAIN and run.ending == "completed" and len(run.sent) == len(run.plan.frames)
+
+
+def _events(run: RunRecord, plans: PlanCache) -> list[str]:
+    def events() -> list[str]:
+        return [frame.event for frame in run.sent]
+
+    return (plans.derived(run.plan, "events", events) if _whole(run) else None) or events()
+
+
+def _timeline(run: RunRecord, plans: PlanCache) -> dict[str, Any]:
+    """The run's timeline; those of a kept plan's whole runs share their rows."""
+
+    def plain() -> dict[str, Any]:
+        return timeline_of(run.sent, run.delivery, run.plan.frames)
+
+    shared = plans.derived(run.plan, "timeline", plain) if _whole(run) else None
+    if shared is not None:
+        return restamped(shared, run.stamp.text)
+    return timeline_of(run.sent, run.delivery, run.plan.frames, run.stamp.text)
 
 
 def _one(fields: dict[str, Any] | None, name: str) -> str | None:

@@ -6,6 +6,9 @@ the first such request and kept. A reloaded scenario is a new object, so its pla
 the old ones age out. A request with uploads (whose echo and file templates are its own) or a
 long message (a plan as big as the text, planned off the loop) is planned afresh every time.
 
+A kept plan also keeps what its runs derive from it alike (`derived`: the journal's timeline
+of a run that played it whole), so a thousand such runs hold one copy.
+
 Bounded by the frames the kept plans hold (`--plan-cache-frames`), the least recently used
 going first; 0 keeps none.
 """
@@ -14,9 +17,12 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from mockserver.run.plan import Plan, RunContext
+
+T = TypeVar("T")
 
 
 class PlanCache:
@@ -24,6 +30,8 @@ class PlanCache:
         self.max_frames = max_frames
         self.frames = 0
         self._plans: OrderedDict[Hashable, Plan] = OrderedDict()
+        self._derived: dict[int, dict[str, Any]] = {}
+        """By the id of each kept plan (kept, so the id stays its own): what its runs share."""
 
     def __len__(self) -> int:
         return len(self._plans)
@@ -57,12 +65,26 @@ class PlanCache:
         if size > self.max_frames or key in self._plans:
             return
         self._plans[key] = plan
+        self._derived[id(plan)] = {}
         self.frames += size
         while self.frames > self.max_frames:
-            self.frames -= len(self._plans.popitem(last=False)[1].frames)
+            dropped = self._plans.popitem(last=False)[1]
+            self.frames -= len(dropped.frames)
+            del self._derived[id(dropped)]
+
+    def derived(self, plan: Plan, name: str, make: Callable[[], T]) -> T | None:
+        """`make()` for the kept `plan`, made once and shared by its runs; None if it is not kept."""
+        derived = self._derived.get(id(plan))
+        if derived is None:
+            return None
+        if name not in derived:
+            derived[name] = make()
+        value: T = derived[name]
+        return value
 
     def clear(self) -> None:
         self._plans.clear()
+        self._derived.clear()
         self.frames = 0
 
 

@@ -32,10 +32,7 @@ RUN_ID = f"{PREFIX}r{CLOSE}"
 SESSION_ID = f"{PREFIX}s{CLOSE}"
 """Where the run's session id goes."""
 
-# A time mark stands for a number when it is a whole JSON string (quoted, or quoted inside a
-# JSON string that was encoded again), and for its digits when it is part of a longer text.
-_PATTERN = rf'\\?"{PREFIX}([tf])([^{CLOSE}]*){CLOSE}\\?"|{PREFIX}([rsutfi])([^{CLOSE}]*){CLOSE}'
-_MARKS = re.compile(_PATTERN)
+_MARKS = re.compile(rf"{PREFIX}([rsutfi])([^{CLOSE}]*){CLOSE}")
 _PREFIX_BYTES = PREFIX.encode()
 _CLOSE_BYTES = CLOSE.encode()
 _MARK_BYTES = re.compile(re.escape(_PREFIX_BYTES) + b"[rsutfi][^\\xee]*" + re.escape(_CLOSE_BYTES))
@@ -93,8 +90,7 @@ class Stamp:
     def __init__(self, context: RunContext) -> None:
         self.context = context
         self._ids: dict[str, str] = {}
-        self._texts: dict[str, str] = {}
-        self._bytes: dict[str, bytes] = {}
+        """The ids drawn for this run, by their number: a stored run read later shows the same."""
 
     def value_of(self, kind: str, payload: str) -> str | int | float:
         if kind == "r":
@@ -114,12 +110,7 @@ class Stamp:
         return iso(self.context.started_at + offset)
 
     def _text_of(self, match: re.Match[str]) -> str:
-        whole = match.group(0)
-        text = self._texts.get(whole)
-        if text is None:
-            kind, payload = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
-            text = self._texts[whole] = str(self.value_of(kind, payload))
-        return text
+        return str(self.value_of(match.group(1), match.group(2)))
 
     def wire(self, chunk: bytes) -> bytes:
         """Encoded output with this run's values in.
@@ -132,20 +123,14 @@ class Stamp:
             return chunk
         for mark in set(_MARK_BYTES.findall(chunk)):
             kind, payload = chr(mark[len(_PREFIX_BYTES)]), mark[len(_PREFIX_BYTES) + 1 : -len(_CLOSE_BYTES)].decode()
-            value = self._value_bytes(kind, payload)
+            value = str(self.value_of(kind, payload)).encode()
             if kind in "tf":
                 chunk = chunk.replace(b'"' + mark + b'"', value).replace(b'\\"' + mark + b'\\"', value)
             chunk = chunk.replace(mark, value)
         return chunk
 
-    def _value_bytes(self, kind: str, payload: str) -> bytes:
-        key = kind + payload
-        value = self._bytes.get(key)
-        if value is None:
-            value = self._bytes[key] = str(self.value_of(kind, payload)).encode()
-        return value
-
     def text(self, text: str) -> str:
+        """Plain text with this run's values in (a time as its digits)."""
         return _MARKS.sub(self._text_of, text) if OPEN in text else text
 
     def data(self, value: Any) -> Any:
@@ -153,8 +138,8 @@ class Stamp:
         if isinstance(value, str):
             if OPEN not in value:
                 return value
-            whole = _MARKS.fullmatch(f'"{value}"')
-            if whole is not None and whole.group(1):
+            whole = _MARKS.fullmatch(value)
+            if whole is not None and whole.group(1) in "tf":  # a time: its number
                 return self.value_of(whole.group(1), whole.group(2))
             return self.text(value)
         if isinstance(value, dict):
