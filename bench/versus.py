@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import json
 import os
 import re
@@ -387,6 +388,9 @@ def main() -> None:
         " bare on asyncio + h11",
         flush=True,
     )
+    # The mock starts from bytecode, as the bare app's installed dependencies do: an editable install under
+    # PYTHONDONTWRITEBYTECODE=1 would compile its ~100 modules again at every start (+0.18 s, +1.3 MiB here).
+    compileall.compile_dir(ROOT / "mockserver", quiet=1)
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         (tmp / "bare_app.py").write_text(BARE_APP)

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from mockserver.scenarios import yamlsource
 from mockserver.scenarios.limits import Limits
 from mockserver.scenarios.loader import ScenarioError, load_directory, load_text
 
@@ -75,10 +77,17 @@ HOSTILE: list[tuple[str, bytes, int, str]] = [
 ]
 
 
+# The parsers PyYAML may have: libyaml's when it was built with it, else its pure-Python one.
+PARSERS = ["python", *(["libyaml"] if yaml.__with_libyaml__ else [])]
+
+
+@pytest.mark.parametrize("parser", PARSERS)
 @pytest.mark.parametrize(("name", "data", "line", "expected"), HOSTILE, ids=[case[0] for case in HOSTILE])
 def test_a_hostile_file_is_one_problem_at_its_line(
-    tmp_path: Path, name: str, data: bytes, line: int, expected: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, data: bytes, line: int, expected: str, parser: str
 ) -> None:
+    if parser == "python":
+        monkeypatch.setattr(yamlsource, "Loader", yamlsource.PythonLoader)
     (tmp_path / f"{name}.yaml").write_bytes(data)
     (tmp_path / "good.yaml").write_text(HEAD.format(team="good"))
     with pytest.raises(ScenarioError) as raised:

@@ -19,7 +19,6 @@ from starlette.types import Receive, Scope, Send
 from mockserver.control import ControlError
 from mockserver.control.choice import override_from
 from mockserver.control.journal import Journal, parse_filters
-from mockserver.control.verify import parse_count, parse_matcher, verify
 from mockserver.http.errors import ApiError
 from mockserver.http.journaling import space_of
 from mockserver.scenarios.loader import ScenarioError, load_text
@@ -122,6 +121,9 @@ class JournalStream:
 
 
 async def verify_requests(request: Request) -> Response:
+    # Imported on the first verify, not at start: its matchers are ~4 ms of import that most runs never use.
+    from mockserver.control.verify import parse_count, parse_matcher, verify
+
     doc = await _json(request)
     if not isinstance(doc, dict) or not set(doc) <= {"match", "count"}:
         raise ApiError(400, 'expected {"match": {...}, "count": {"exactly"|"at_least"|"at_most": N}}; count optional')
