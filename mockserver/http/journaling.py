@@ -130,9 +130,7 @@ class Journaling:
             state.space(name).journal.add(entry)
 
 
-def build_entry(
-    scope: Scope, facts: Noted, status: int | None, duration: float, plans: PlanCache
-) -> dict[str, Any]:
+def build_entry(scope: Scope, facts: Noted, status: int | None, duration: float, plans: PlanCache) -> dict[str, Any]:
     """The journal entry of one request, from its scope, what was noted and how it ended
     (`status` None: the client left before the response head was sent)."""
     path: str = scope["path"]

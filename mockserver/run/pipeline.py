@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,9 @@ from mockserver.wire.encoder import Encoder
 
 if TYPE_CHECKING:
     from mockserver.state import AppState, Space
+
+WRITE_SIZE = 64 * 1024
+"""Bytes of frames due together sent in one write, about (a frame is never cut)."""
 
 RUN_RECORD = "mock.run"
 """The scope key of the run's `RunRecord`, read by the request journal once the response is over."""
@@ -132,15 +136,14 @@ class RunResponse:
             await self._start(send)
         async for batch in player.batches():
             if batch is None:
-                chunk = encoder.keep_alive()
+                await self._send(send, encoder.keep_alive())
             else:
                 run.take(list(batch))
-                chunk = encoder.frames(batch)
-            await self._send(send, chunk)
+                await self._write(send, batch)
         if player.ending == "cancelled":
             closing = cancel_frames(run.plan, run.facts, player.elapsed())
             run.take(closing)
-            await self._send(send, encoder.frames(closing))
+            await self._write(send, closing)
         if player.ending == "dropped":
             run.ending = "dropped"
             await self._hang_up(receive, send)
@@ -148,12 +151,38 @@ class RunResponse:
         run.ending = {"ERROR": "error", "CANCELLED": "cancelled"}.get(run.facts.status, "completed")
         await self._close(scope, receive, send)
 
+    async def _write(self, send: Send, frames: Sequence[Frame]) -> None:
+        """Frames due together leave together, in writes of about `WRITE_SIZE` bytes at most, so
+        a long answer is never held whole in memory several times over (encoded, stamped, framed)."""
+        encode = self.encoder.frames
+        if len(frames) == 1:
+            await self._send(send, encode(frames))
+            return
+        pieces: list[bytes] = []
+        size = 0
+        for frame in frames:
+            piece = encode((frame,))
+            if pieces and size + len(piece) > WRITE_SIZE:
+                await self._send(send, b"".join(pieces))
+                pieces, size = [], 0
+            pieces.append(piece)
+            size += len(piece)
+        await self._send(send, b"".join(pieces))
+
     async def _send(self, send: Send, chunk: bytes) -> None:
         """Send a part of the body, the run's own values stamped in."""
         if chunk:
-            body = self.run.stamp.wire(chunk)
-            self.run.size += len(body)
-            await send({"type": "http.response.body", "body": body, "more_body": True})
+            await self._body(send, self.run.stamp.wire(chunk), more=True)
+
+    async def _body(self, send: Send, body: bytes, *, more: bool) -> None:
+        """Send `body` in parts of `WRITE_SIZE`: the server's framing and buffers then copy one
+        part at a time, and each waits for the client to take the one before."""
+        self.run.size += len(body)
+        offset = 0
+        while len(body) - offset > WRITE_SIZE:
+            await send({"type": "http.response.body", "body": body[offset : offset + WRITE_SIZE], "more_body": True})
+            offset += WRITE_SIZE
+        await send({"type": "http.response.body", "body": body[offset:], "more_body": more})
 
     async def _start(self, send: Send, length: int | None = None) -> None:
         encoder = self.encoder
@@ -173,8 +202,7 @@ class RunResponse:
         body = self.run.stamp.wire(self.encoder.end(self.run.plan, self.run.facts))
         if not self.started:
             await self._start(send, len(body))
-        self.run.size += len(body)
-        await send({"type": "http.response.body", "body": body, "more_body": False})
+        await self._body(send, body, more=False)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         run = self.run
