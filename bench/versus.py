@@ -16,7 +16,7 @@ in alternating order, round after round, so the ratios hold on a shared and nois
 4. timing: one 200-event stream 20 ms apart; worst lateness and drift on arrival at the client.
 
 The load generator (`bench/loadgen.py`) runs as its own process. The bare app always runs on
-asyncio + h11; the mock runs on whatever uvicorn picks: uvloop + httptools when the `fast`
+asyncio + h11; the mock runs on whatever uvicorn picks: uvloop when the `fast`
 extra is installed (`pip install -e '.[fast]'`), so run it from a virtualenv with and one
 without the extra to see what the extra gives.
 
@@ -112,12 +112,13 @@ LATE = re.compile(rb"team=(\S+) .*late_ms=([0-9.]+)")
 
 
 def server_stack() -> str:
+    """The mock's loop and parser: uvloop when installed (the `fast` extra); always h11, whose
+    protocol carries the mock's connection guard (`mockserver/server.py`)."""
     try:
-        import httptools  # noqa: F401
         import uvloop  # noqa: F401
     except ImportError:
         return "asyncio + h11"
-    return "uvloop + httptools"
+    return "uvloop + h11"
 
 
 def free_port() -> int:
@@ -177,7 +178,7 @@ class Server:
 
 
 def mock_command(port: int, scenarios: Path, speed: str) -> list[str]:
-    """`mockserver serve`: uvicorn picks uvloop and httptools by itself when they are installed."""
+    """`mockserver serve`: uvicorn picks uvloop by itself when it is installed (the parser stays h11)."""
     return [
         sys.executable,
         "-m",

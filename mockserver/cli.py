@@ -141,11 +141,8 @@ def _positive(text: str) -> int:
     return value
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(text)
-    return value
+def _size_or_zero(text: str) -> int:
+    return 0 if text.strip() == "0" else _size(text)
 
 
 def _log_format(text: str) -> str:
@@ -244,11 +241,11 @@ def _limits(serve: argparse.ArgumentParser) -> None:
     _option(serve, "--max-frames", _positive, 50_000, "most frames one run may have; more get 413", expects=count)
     _option(
         serve,
-        "--plan-cache-frames",
-        _count,
-        20_000,
-        "frames of the plans kept for the next run of the same request (0: none)",
-        expects="a whole number >= 0",
+        "--plan-cache-size",
+        _size_or_zero,
+        "8MB",
+        "memory of the plans kept for the next run of the same request (0: none)",
+        expects=f"0 or {size}",
     )
     _option(
         serve, "--max-echo-total", _size, "4MB", "bytes of all files of one request echoed back, at most", expects=size
@@ -522,7 +519,7 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         max_message_size=args.max_message_size,
         max_deltas=args.max_deltas,
         max_frames=args.max_frames,
-        plan_cache_frames=args.plan_cache_frames,
+        plan_cache_size=args.plan_cache_size,
         max_echo_total=args.max_echo_total,
         max_session_runs=args.max_session_runs,
         max_session_bytes=args.max_session_bytes,

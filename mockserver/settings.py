@@ -52,8 +52,8 @@ class Settings:
     max_message_size: int = 1024**2
     max_deltas: int = 1000
     max_frames: int = 50_000
-    plan_cache_frames: int = 20_000
-    """Frames of the plans kept for the next run of the same request (`run/plans.py`); 0 keeps none."""
+    plan_cache_size: int = 8 * 1024**2
+    """Bytes of the plans kept for the next run of the same request (`run/plans.py`); 0 keeps none."""
     max_echo_total: int = 4 * 1024**2
     max_session_runs: int = 100
     max_session_bytes: int = 16 * 1024**2

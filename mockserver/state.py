@@ -98,12 +98,12 @@ class AppState:
     """The buffers of `background=true` runs, read by `/resume`."""
     stopping: Stopping = field(default_factory=Stopping)
     plans: PlanCache = field(default_factory=lambda: PlanCache(0))
-    """Plans made once per request shape (`--plan-cache-frames`); filled in `__post_init__`."""
+    """Plans made once per request shape (`--plan-cache-size`); filled in `__post_init__`."""
     last_reload: ReloadResult | None = None
     spaces: OrderedDict[str, Space] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
-        self.plans = PlanCache(self.settings.plan_cache_frames)
+        self.plans = PlanCache(self.settings.plan_cache_size)
         default = Space(DEFAULT_SPACE, Journal(self.settings.journal_size), self.sessions, self.fault_counts)
         self.spaces[DEFAULT_SPACE] = default
 

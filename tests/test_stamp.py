@@ -84,7 +84,7 @@ def test_a_run_with_uploads_is_planned_afresh() -> None:
 
 
 def test_no_plan_is_kept_with_a_cache_of_zero() -> None:
-    app = create_app(Settings(scenarios=SHIPPED, speed=0, plan_cache_frames=0))
+    app = create_app(Settings(scenarios=SHIPPED, speed=0, plan_cache_size=0))
     with serve_app(app) as (url, _), httpx.Client(base_url=url, timeout=10) as client:
         client.post("/teams/quick-team/runs", data={"message": "x", "stream": "false"})
         assert len(app.state.mock.plans) == 0

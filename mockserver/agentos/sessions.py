@@ -6,7 +6,8 @@ new session has finished (agent-ui keeps the streamed text on a 404 and would bl
 empty list). The store is bounded, so a long test run cannot exhaust memory: past `limit`
 sessions, or `max_total` stored bytes, the least recently used session is dropped; past
 `max_runs` runs or `max_bytes` stored bytes in one session, its oldest runs are (the newest
-is always kept). A run's bytes are those its response sent.
+is always kept). A run's bytes are estimated as `MEMORY_PER_BYTE` times those its response
+sent (a stored run holds its plan, which may outlive the plan cache).
 
 A run is kept as its plan (shared by every run of the same request), how far it got and its
 stamp; the dicts AgentOS's session routes render (`j6`…`j8` captures, keys in their order;
@@ -29,7 +30,7 @@ from mockserver.agentos.events import MODEL_CLASSES
 from mockserver.agentos.expand import UPLOADS_KEY, chat_message, tool_calls
 from mockserver.agentos.fold import RunFold, member_responses
 from mockserver.agentos.output import conversation, team_run_output
-from mockserver.run.plan import Frame, Plan
+from mockserver.run.plan import MEMORY_PER_BYTE, Frame, Plan
 from mockserver.run.stamp import Stamp, created_at, iso, iso_at, iso_of
 
 STORED_SKIPS = frozenset({"TeamRunContent", "RunContent"})
@@ -292,6 +293,7 @@ class SessionStore:
             session.updated_at = now
             if session.user_id is None:
                 session.user_id = context.user_id
+        size *= MEMORY_PER_BYTE
         session.stored_runs.append(StoredRun(plan, facts, frames, stream, status or facts.status, stamp, size))
         self.stored += size - session.keep(self.max_runs, self.max_bytes)
         self._sessions.move_to_end(context.session_id)

@@ -9,8 +9,8 @@ long message (a plan as big as the text, planned off the loop) is planned afresh
 A kept plan also keeps what its runs derive from it alike (`derived`: the journal's timeline
 of a run that played it whole), so a thousand such runs hold one copy.
 
-Bounded by the frames the kept plans hold (`--plan-cache-frames`), the least recently used
-going first; 0 keeps none.
+Bounded by the memory the kept plans hold (`--plan-cache-size`, estimated as `MEMORY_PER_BYTE`
+times their stream's bytes), the least recently used going first; 0 keeps none.
 """
 
 from __future__ import annotations
@@ -20,16 +20,17 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from mockserver.run.plan import Plan, RunContext
+from mockserver.run.plan import MEMORY_PER_BYTE, Plan, RunContext
 
 T = TypeVar("T")
 
 
 class PlanCache:
-    def __init__(self, max_frames: int) -> None:
-        self.max_frames = max_frames
-        self.frames = 0
-        self._plans: OrderedDict[Hashable, Plan] = OrderedDict()
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.held = 0
+        """The estimated bytes of the kept plans."""
+        self._plans: OrderedDict[Hashable, tuple[Plan, int]] = OrderedDict()
         self._derived: dict[int, dict[str, Any]] = {}
         """By the id of each kept plan (kept, so the id stays its own): what its runs share."""
 
@@ -55,21 +56,23 @@ class PlanCache:
         )
 
     def get(self, key: Hashable) -> Plan | None:
-        plan = self._plans.get(key)
-        if plan is not None:
-            self._plans.move_to_end(key)
-        return plan
+        kept = self._plans.get(key)
+        if kept is None:
+            return None
+        self._plans.move_to_end(key)
+        return kept[0]
 
     def put(self, key: Hashable, plan: Plan) -> None:
-        size = len(plan.frames)
-        if size > self.max_frames or key in self._plans:
+        """Keep `plan`, whose frames carry their bytes (`wire/sse.py: encoded`), unless it is too big."""
+        size = MEMORY_PER_BYTE * sum(len(frame.encoded or b"") for frame in plan.frames)
+        if size > self.max_bytes or key in self._plans:
             return
-        self._plans[key] = plan
+        self._plans[key] = (plan, size)
         self._derived[id(plan)] = {}
-        self.frames += size
-        while self.frames > self.max_frames:
-            dropped = self._plans.popitem(last=False)[1]
-            self.frames -= len(dropped.frames)
+        self.held += size
+        while self.held > self.max_bytes:
+            dropped, dropped_size = self._plans.popitem(last=False)[1]
+            self.held -= dropped_size
             del self._derived[id(dropped)]
 
     def derived(self, plan: Plan, name: str, make: Callable[[], T]) -> T | None:
@@ -85,7 +88,7 @@ class PlanCache:
     def clear(self) -> None:
         self._plans.clear()
         self._derived.clear()
-        self.frames = 0
+        self.held = 0
 
 
 def _json(value: object) -> str | None:
