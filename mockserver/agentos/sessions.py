@@ -38,14 +38,14 @@ STORED_SKIPS = frozenset({"TeamRunContent", "RunContent"})
 
 
 class StoredRun:
-    """One finished run as the store keeps it; its records are made, stamped, when first read."""
+    """One finished run as the store keeps it: while its plan is shared (kept for the runs of the
+    same request), the plan and how far it got, its records made when first read; once not, the
+    records alone (`settle`), which hold far less than a plan of its own."""
 
     def __init__(
         self, plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str, stamp: Stamp, size: int
     ) -> None:
-        self.plan = plan
-        self.facts = facts
-        self.frames = frames
+        self._played: tuple[Plan, RunFold, Sequence[Frame]] | None = (plan, facts, frames)
         self.stream = stream
         self.status = status
         self.stamp = stamp
@@ -55,15 +55,24 @@ class StoredRun:
     @cached_property
     def records(self) -> list[dict[str, Any]]:
         """The member runs that got under way, then the run itself, as `GET /sessions/{id}/runs` lists them."""
-        records = run_records(self.plan, self.facts, self.frames, self.stream, self.status)
-        stamped: list[dict[str, Any]] = self.stamp.data(records)
+        assert self._played is not None, "settled runs have their records"
+        plan, facts, frames = self._played
+        stamped: list[dict[str, Any]] = self.stamp.data(run_records(plan, facts, frames, self.stream, self.status))
         return stamped
 
     @cached_property
     def output(self) -> dict[str, Any]:
         """Its TeamRunOutput, as `GET /teams/{id}/runs/{run_id}` answers it."""
-        output: dict[str, Any] = self.stamp.data(stored_output(self.plan, self.facts, self.records[-1]))
+        assert self._played is not None, "settled runs have their output"
+        plan, facts, _ = self._played
+        output: dict[str, Any] = self.stamp.data(stored_output(plan, facts, self.records[-1]))
         return output
+
+    def settle(self) -> None:
+        """Make the records now and let the plan go."""
+        if self._played is not None:
+            _ = self.records, self.output
+            self._played = None
 
 
 @dataclass
@@ -265,7 +274,7 @@ class SessionStore:
         size: int,
         stream: bool = True,
         status: str | None = None,
-    ) -> Session:
+    ) -> StoredRun:
         """Store the run `plan` as far as `frames` got (`facts` is their fold; `size` the bytes
         it sent), with `status` when how it ended says more than its frames."""
         context = stamp.context
@@ -294,12 +303,13 @@ class SessionStore:
             if session.user_id is None:
                 session.user_id = context.user_id
         size *= MEMORY_PER_BYTE
-        session.stored_runs.append(StoredRun(plan, facts, frames, stream, status or facts.status, stamp, size))
+        stored = StoredRun(plan, facts, frames, stream, status or facts.status, stamp, size)
+        session.stored_runs.append(stored)
         self.stored += size - session.keep(self.max_runs, self.max_bytes)
         self._sessions.move_to_end(context.session_id)
         while len(self._sessions) > 1 and (len(self._sessions) > self.limit or self.stored > self.max_total):
             self.stored -= self._sessions.popitem(last=False)[1].stored
-        return session
+        return stored
 
 
 def stored_output(plan: Plan, facts: RunFold, record: dict[str, Any]) -> dict[str, Any]:

@@ -241,11 +241,16 @@ class RunResponse:
         log_run(run)
         sessions = self.space.sessions
         if run.ending in STORED_AS_FRAMES_SAY:
-            sessions.record(run.plan, run.facts, run.sent, run.stamp, size=run.size, stream=run.stream)
+            stored = sessions.record(run.plan, run.facts, run.sent, run.stamp, size=run.size, stream=run.stream)
         elif run.ending in CLIENT_LEFT:
             closing = client_left_frames(run.plan, run.facts, run.elapsed)
             frames = [*run.sent, *closing]
-            sessions.record(run.plan, fold(frames), frames, run.stamp, size=run.size, stream=run.stream)
+            stored = sessions.record(run.plan, fold(frames), frames, run.stamp, size=run.size, stream=run.stream)
+        else:
+            return
+        # A plan of its own (or one the cache lets go) would cost the store more than the records.
+        if not self.state.plans.hold(run.plan, stored.settle):
+            stored.settle()
 
 
 STORED_AS_FRAMES_SAY = frozenset({"completed", "error", "cancelled"})

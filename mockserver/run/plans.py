@@ -7,7 +7,8 @@ the old ones age out. A request with uploads (whose echo and file templates are 
 long message (a plan as big as the text, planned off the loop) is planned afresh every time.
 
 A kept plan also keeps what its runs derive from it alike (`derived`: the journal's timeline
-of a run that played it whole), so a thousand such runs hold one copy.
+of a run that played it whole), so a thousand such runs hold one copy; and whoever holds on to
+a kept plan (a stored run) is told when it goes (`hold`), to keep what it needs and let it go.
 
 Bounded by the memory the kept plans hold (`--plan-cache-size`, estimated as `MEMORY_PER_BYTE`
 times their stream's bytes), the least recently used going first; 0 keeps none.
@@ -16,6 +17,7 @@ times their stream's bytes), the least recently used going first; 0 keeps none.
 from __future__ import annotations
 
 import json
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
@@ -33,6 +35,7 @@ class PlanCache:
         self._plans: OrderedDict[Hashable, tuple[Plan, int]] = OrderedDict()
         self._derived: dict[int, dict[str, Any]] = {}
         """By the id of each kept plan (kept, so the id stays its own): what its runs share."""
+        self._holders: dict[int, list[weakref.WeakMethod[Callable[[], None]]]] = {}
 
     def __len__(self) -> int:
         return len(self._plans)
@@ -69,11 +72,24 @@ class PlanCache:
             return
         self._plans[key] = (plan, size)
         self._derived[id(plan)] = {}
+        self._holders[id(plan)] = []
         self.held += size
         while self.held > self.max_bytes:
             dropped, dropped_size = self._plans.popitem(last=False)[1]
             self.held -= dropped_size
             del self._derived[id(dropped)]
+            for holder in self._holders.pop(id(dropped)):
+                let_go = holder()
+                if let_go is not None:
+                    let_go()
+
+    def hold(self, plan: Plan, let_go: Callable[[], None]) -> bool:
+        """Call `let_go` (a bound method, held weakly) when the kept `plan` goes; False if it is not kept."""
+        holders = self._holders.get(id(plan))
+        if holders is None:
+            return False
+        holders.append(weakref.WeakMethod(let_go))
+        return True
 
     def derived(self, plan: Plan, name: str, make: Callable[[], T]) -> T | None:
         """`make()` for the kept `plan`, made once and shared by its runs; None if it is not kept."""
@@ -86,8 +102,14 @@ class PlanCache:
         return value
 
     def clear(self) -> None:
+        for holders in self._holders.values():
+            for holder in holders:
+                let_go = holder()
+                if let_go is not None:
+                    let_go()
         self._plans.clear()
         self._derived.clear()
+        self._holders.clear()
         self.held = 0
 
 
