@@ -154,20 +154,14 @@ class RunResponse:
     async def _write(self, send: Send, frames: Sequence[Frame]) -> None:
         """Frames due together leave together, in writes of about `WRITE_SIZE` bytes at most, so
         a long answer is never held whole in memory several times over (encoded, stamped, framed)."""
-        encode = self.encoder.frames
-        if len(frames) == 1:
-            await self._send(send, encode(frames))
-            return
-        pieces: list[bytes] = []
-        size = 0
-        for frame in frames:
-            piece = encode((frame,))
-            if pieces and size + len(piece) > WRITE_SIZE:
-                await self._send(send, b"".join(pieces))
-                pieces, size = [], 0
-            pieces.append(piece)
-            size += len(piece)
-        await self._send(send, b"".join(pieces))
+        start, size = 0, 0
+        for end, frame in enumerate(frames):
+            weight = _weight(frame)
+            if end > start and size + weight > WRITE_SIZE:
+                await self._send(send, self.encoder.frames(frames[start:end]))
+                start, size = end, 0
+            size += weight
+        await self._send(send, self.encoder.frames(frames[start:]))
 
     async def _send(self, send: Send, chunk: bytes) -> None:
         """Send a part of the body, the run's own values stamped in."""
@@ -252,6 +246,13 @@ class RunResponse:
         # of its own is kept with the run (its records are made when read, not now: making them
         # here would hold up the client's next request).
         self.state.plans.hold(run.plan, stored.settle)
+
+
+def _weight(frame: Frame) -> int:
+    """About the bytes a frame makes: its SSE bytes when a kept plan has them, else its texts' length."""
+    if frame.encoded is not None:
+        return len(frame.encoded)
+    return sum(len(value) for value in frame.data.values() if isinstance(value, str))
 
 
 STORED_AS_FRAMES_SAY = frozenset({"completed", "error", "cancelled"})

@@ -20,6 +20,7 @@ import json
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from mockserver.run.plan import MEMORY_PER_BYTE, Plan, RunContext
@@ -27,22 +28,34 @@ from mockserver.run.plan import MEMORY_PER_BYTE, Plan, RunContext
 T = TypeVar("T")
 
 
+@dataclass
+class _Kept:
+    """A kept plan, what its runs derive from it alike, and who is to hear when it goes."""
+
+    plan: Plan
+    size: int
+    derived: dict[str, Any] = field(default_factory=dict)
+    holders: list[weakref.WeakMethod[Callable[[], None]]] = field(default_factory=list)
+
+
 class PlanCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.held = 0
         """The estimated bytes of the kept plans."""
-        self._plans: OrderedDict[Hashable, tuple[Plan, int]] = OrderedDict()
-        self._derived: dict[int, dict[str, Any]] = {}
-        """By the id of each kept plan (kept, so the id stays its own): what its runs share."""
-        self._holders: dict[int, list[weakref.WeakMethod[Callable[[], None]]]] = {}
+        self._plans: OrderedDict[Hashable, _Kept] = OrderedDict()
+        self._by_plan: dict[int, _Kept] = {}
+        """The same, by the id of each plan (kept, so the id stays its own)."""
 
     def __len__(self) -> int:
         return len(self._plans)
 
-    @staticmethod
-    def key(context: RunContext, *, speed: float, seed: int, max_deltas: int, long_message: int) -> Hashable | None:
-        """What a run's plan depends on, or None for a request planned afresh."""
+    def key(
+        self, context: RunContext, *, speed: float, seed: int, max_deltas: int, long_message: int
+    ) -> Hashable | None:
+        """What a run's plan depends on, or None for a request planned afresh (and so not encoded for keeping)."""
+        if self.max_bytes <= 0:
+            return None
         if context.files or context.media or context.uploads or len(context.message) > long_message:
             return None
         # The plan holds its scenario and team, so while it is kept their ids stay theirs.
@@ -63,54 +76,41 @@ class PlanCache:
         if kept is None:
             return None
         self._plans.move_to_end(key)
-        return kept[0]
+        return kept.plan
 
     def put(self, key: Hashable, plan: Plan) -> None:
         """Keep `plan`, whose frames carry their bytes (`wire/sse.py: encoded`), unless it is too big."""
         size = MEMORY_PER_BYTE * sum(len(frame.encoded or b"") for frame in plan.frames)
         if size > self.max_bytes or key in self._plans:
             return
-        self._plans[key] = (plan, size)
-        self._derived[id(plan)] = {}
-        self._holders[id(plan)] = []
+        self._plans[key] = self._by_plan[id(plan)] = _Kept(plan, size)
         self.held += size
         while self.held > self.max_bytes:
-            dropped, dropped_size = self._plans.popitem(last=False)[1]
-            self.held -= dropped_size
-            del self._derived[id(dropped)]
-            for holder in self._holders.pop(id(dropped)):
+            dropped = self._plans.popitem(last=False)[1]
+            self.held -= dropped.size
+            del self._by_plan[id(dropped.plan)]
+            for holder in dropped.holders:
                 let_go = holder()
                 if let_go is not None:
                     let_go()
 
     def hold(self, plan: Plan, let_go: Callable[[], None]) -> bool:
         """Call `let_go` (a bound method, held weakly) when the kept `plan` goes; False if it is not kept."""
-        holders = self._holders.get(id(plan))
-        if holders is None:
+        kept = self._by_plan.get(id(plan))
+        if kept is None:
             return False
-        holders.append(weakref.WeakMethod(let_go))
+        kept.holders.append(weakref.WeakMethod(let_go))
         return True
 
     def derived(self, plan: Plan, name: str, make: Callable[[], T]) -> T | None:
         """`make()` for the kept `plan`, made once and shared by its runs; None if it is not kept."""
-        derived = self._derived.get(id(plan))
-        if derived is None:
+        kept = self._by_plan.get(id(plan))
+        if kept is None:
             return None
-        if name not in derived:
-            derived[name] = make()
-        value: T = derived[name]
+        if name not in kept.derived:
+            kept.derived[name] = make()
+        value: T = kept.derived[name]
         return value
-
-    def clear(self) -> None:
-        for holders in self._holders.values():
-            for holder in holders:
-                let_go = holder()
-                if let_go is not None:
-                    let_go()
-        self._plans.clear()
-        self._derived.clear()
-        self._holders.clear()
-        self.held = 0
 
 
 def _json(value: object) -> str | None:
