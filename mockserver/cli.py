@@ -255,7 +255,20 @@ def _limits(serve: argparse.ArgumentParser) -> None:
         serve, "--max-session-bytes", _size, "16MB", "stored bytes kept per session (oldest runs dropped)", expects=size
     )
     _option(
-        serve, "--max-store-size", _size, "256MB", "stored bytes of all sessions (least recent dropped)", expects=size
+        serve,
+        "--max-store-size",
+        _size,
+        "256MB",
+        "stored bytes of the sessions of all namespaces (least recent dropped)",
+        expects=size,
+    )
+    _option(
+        serve,
+        "--max-journal-bytes",
+        _size,
+        "64MB",
+        "estimated bytes of the journals of all namespaces together; past it the oldest entries go first",
+        expects=size,
     )
     _option(
         serve,
@@ -514,6 +527,7 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         chat_default=args.chat_default or None,
         max_json_size=args.max_json_size,
         journal_size=args.journal_size,
+        max_journal_bytes=args.max_journal_bytes,
         max_namespaces=args.max_namespaces,
         control_key=args.control_key or None,
         max_message_size=args.max_message_size,

@@ -46,6 +46,8 @@ class Settings:
     max_json_size: int = 10 * 1024**2
     """Largest JSON request body (AG-UI's RunAgentInput, the AI SDK's chat request); bigger gets 413."""
     journal_size: int = 1000
+    max_journal_bytes: int = 64 * 1024**2
+    """Estimated bytes of the journals of all namespaces together (`http/journaling.py: weight_of`)."""
     max_namespaces: int = 100
     control_key: str | None = None  # None: the control routes take `security_key`, if any
     # Hardening limits: what one request, run, session or connection may cost at most.
@@ -58,6 +60,7 @@ class Settings:
     max_session_runs: int = 100
     max_session_bytes: int = 16 * 1024**2
     max_store_size: int = 256 * 1024**2
+    """Stored bytes of the sessions of all namespaces together."""
     max_fault_counters: int = 10_000
     timeout_keep_alive: float = 5.0
     read_timeout: float = 30.0

@@ -5,6 +5,9 @@ scenario overrides and teams added at runtime. A request picks its space with th
 `X-Mock-Namespace` header (control routes also take `?namespace=`); without one it uses the
 default space, which is what a server without namespaces has. Spaces past
 `settings.max_namespaces` are dropped least recently used first, the default one never.
+The journals of all spaces together stay within `settings.max_journal_bytes`, and their
+sessions within `settings.max_store_size`: past either, the least recently used space's
+oldest entries or sessions go first, so a hundred namespaces cost what one may.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from mockserver.agentos.sessions import SessionStore
 from mockserver.control.journal import Journal
@@ -26,6 +29,17 @@ from mockserver.settings import Settings
 DEFAULT_SPACE = ""
 SPACE_PARTS: tuple[str, ...] = ("journal", "sessions", "counters", "overrides", "scenarios")
 """What `POST /__mock/reset` clears; `{"only": [...]}` names some of them."""
+
+
+class Bounded(Protocol):
+    """A journal or a session store: what it holds, in entries and in estimated bytes."""
+
+    @property
+    def bytes(self) -> int: ...
+
+    def __len__(self) -> int: ...
+
+    def drop_oldest(self) -> bool: ...
 
 
 @dataclass
@@ -120,8 +134,35 @@ class AppState:
             self.spaces.move_to_end(name)
         return space
 
+    def bound_journals(self, current: Space) -> None:
+        """After an entry was added to `current`'s journal: all journals within their bytes."""
+        _within(self.settings.max_journal_bytes, [space.journal for space in self._by_use(current)])
+
+    def bound_sessions(self, current: Space) -> None:
+        """After a run was stored in `current`'s sessions: all stores within their bytes."""
+        _within(self.settings.max_store_size, [space.sessions for space in self._by_use(current)])
+
+    def _by_use(self, current: Space) -> list[Space]:
+        """The spaces least recently used first, `current` last (a run's space may be gone)."""
+        return [space for space in self.spaces.values() if space is not current] + [current]
+
     def teams(self, space: Space) -> dict[str, Team]:
         """The loaded teams, with those `space` added at runtime over them."""
         if not space.teams:
             return self.scenarios.teams
         return {**self.scenarios.teams, **space.teams}
+
+
+def _within(limit: int, parts: list[Journal] | list[SessionStore]) -> None:
+    """Drop the oldest of `parts`, the first part first, until their bytes fit in `limit`; the
+    last part keeps its newest (the entry or session just added)."""
+    bounded: list[Bounded] = list(parts)
+    total = sum(part.bytes for part in bounded)
+    for part in bounded:
+        floor = 1 if part is bounded[-1] else 0
+        while total > limit and len(part) > floor:
+            before = part.bytes
+            part.drop_oldest()
+            total -= before - part.bytes
+        if total <= limit:
+            return

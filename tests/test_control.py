@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -576,3 +577,65 @@ def test_a_control_body_past_the_upload_limit_is_a_413_and_changes_nothing() -> 
         assert response.status_code == 413 and "--max-upload-size" in response.json()["detail"]
         assert httpx.post(f"{url}/__mock/verify", content=b" " * 2000).status_code == 413
         assert httpx.get(f"{url}/__mock/status").json()["added_teams"] == []
+
+
+def _run_in(client: httpx.Client, state: Any, space: str, message: str) -> None:
+    """A quick-team run in `space`, returning once its journal entry (made after its session record) is in."""
+    journal = state.space(space).journal
+    before = journal.added
+    response = client.post(
+        "/teams/quick-team/runs",
+        data={"message": message, "stream": "false"},
+        headers={"X-Mock-Namespace": space},
+    )
+    assert response.status_code == 200, response.text
+    deadline = time.monotonic() + 5
+    while journal.added == before:
+        assert time.monotonic() < deadline, "the journal entry never came"
+        time.sleep(0.005)
+
+
+@contextmanager
+def _spaces_app(**limits: int) -> Iterator[tuple[httpx.Client, Any]]:
+    """A real server with these limits, its client and its app state."""
+    from mockserver.app import create_app
+
+    app = create_app(Settings(scenarios=SHIPPED, speed=0, reload=False, **limits))
+    with serve_app(app) as (url, _), httpx.Client(base_url=url, timeout=10) as client:
+        yield client, app.state.mock
+
+
+def _one_run_costs(message: str) -> tuple[int, int]:
+    """(journal bytes, session bytes) of one quick-team run of `message`, as the server counts them."""
+    with _spaces_app() as (client, state):
+        _run_in(client, state, "probe", message)
+        return state.space("probe").journal.bytes, state.space("probe").sessions.bytes
+
+
+def test_the_journals_of_all_namespaces_stay_within_their_bytes_least_recently_used_first() -> None:
+    message = "m" * 100_000
+    one, _ = _one_run_costs(message)
+    assert one > len(message)
+    with _spaces_app(max_journal_bytes=int(2.5 * one)) as (client, state):
+        for space in ("a", "b", "c"):
+            _run_in(client, state, space, message)
+        assert [len(state.spaces[name].journal) for name in ("a", "b", "c")] == [0, 1, 1]
+        for _ in range(2):
+            _run_in(client, state, "c", message)
+        assert [len(state.spaces[name].journal) for name in ("b", "c")] == [0, 2]
+        assert sum(space.journal.bytes for space in state.spaces.values()) <= 2.5 * one
+        _run_in(client, state, "d", "m" * 400_000)  # bigger than the whole budget: the newest entry is kept anyway
+        assert len(state.spaces["d"].journal) == 1 and len(state.spaces["c"].journal) == 0
+
+
+def test_the_sessions_of_all_namespaces_stay_within_max_store_size_least_recently_used_first() -> None:
+    message = "m" * 50_000
+    _, one = _one_run_costs(message)
+    assert one > 0
+    with _spaces_app(max_store_size=int(2.5 * one)) as (client, state):
+        for space in ("a", "b", "c"):
+            _run_in(client, state, space, message)
+        assert [len(state.spaces[name].sessions) for name in ("a", "b", "c")] == [0, 1, 1]
+        listed = client.get("/sessions", params={"type": "team"}, headers={"X-Mock-Namespace": "a"})
+        assert listed.status_code == 200 and listed.json()["data"] == []
+        assert sum(space.sessions.bytes for space in state.spaces.values()) <= 2.5 * one

@@ -227,6 +227,17 @@ class SessionStore:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    @property
+    def bytes(self) -> int:
+        return self.stored
+
+    def drop_oldest(self) -> bool:
+        """Let the least recently used session go; False if there is none."""
+        if not self._sessions:
+            return False
+        self.stored -= self._sessions.popitem(last=False)[1].stored
+        return True
+
     def clear(self) -> None:
         self._sessions.clear()
         self.stored = 0

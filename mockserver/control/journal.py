@@ -2,7 +2,8 @@
 
 An entry is a plain JSON-ready dict built once (`http/journaling.py` builds it from what the
 route and the run pipeline noted) and never changed. The journal keeps the last `size`
-entries, the oldest going first, so memory stays flat however long a test suite runs. Live
+entries, the oldest going first, so memory stays flat however long a test suite runs; it also
+keeps the estimated bytes of what it holds, which the app state bounds across namespaces. Live
 watchers (`GET /__mock/requests/stream`) get each new entry through a bounded buffer; one that
 falls that far behind is dropped rather than let the buffer grow.
 """
@@ -31,20 +32,33 @@ class Journal:
     def __init__(self, size: int) -> None:
         self.size = size
         self._entries: deque[Entry] = deque(maxlen=size)
+        self._weights: deque[int] = deque(maxlen=size)
+        self.bytes = 0
+        """The estimated bytes of the entries kept (`add`'s weights)."""
         self._next_id = 1
         self._watchers: set[MemoryObjectSendStream[Entry]] = set()
 
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def added(self) -> int:
+        """Entries added since the server started, kept or not."""
+        return self._next_id - 1
+
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._entries)
 
-    def add(self, fields: Mapping[str, Any]) -> Entry:
-        """Give `fields` the next id and the time, keep it, and hand it to every watcher."""
+    def add(self, fields: Mapping[str, Any], weight: int = 0) -> Entry:
+        """Give `fields` the next id and the time, keep it (about `weight` bytes), and hand it to every watcher."""
         entry: Entry = {"id": self._next_id, "time": _now(), **fields}
         self._next_id += 1
-        self._entries.append(entry)
+        if self.size:
+            if len(self._entries) == self.size:
+                self.bytes -= self._weights[0]
+            self._entries.append(entry)
+            self._weights.append(weight)
+            self.bytes += weight
         for watcher in list(self._watchers):
             try:
                 watcher.send_nowait(entry)
@@ -56,8 +70,18 @@ class Journal:
     def get(self, entry_id: int) -> Entry | None:
         return next((e for e in self._entries if e["id"] == entry_id), None)
 
+    def drop_oldest(self) -> bool:
+        """Let the oldest entry go; False if there is none."""
+        if not self._entries:
+            return False
+        self._entries.popleft()
+        self.bytes -= self._weights.popleft()
+        return True
+
     def clear(self) -> None:
         self._entries.clear()
+        self._weights.clear()
+        self.bytes = 0
 
     def find(self, filters: Filters) -> list[Entry]:
         """Matching entries, oldest first; with a limit, the newest `limit` of them."""

@@ -127,7 +127,9 @@ class Journaling:
         finally:
             state: AppState = scope["app"].state.mock
             entry = build_entry(scope, facts, status or None, time.monotonic() - started, state.plans)
-            state.space(name).journal.add(entry)
+            space = state.space(name)
+            space.journal.add(entry, weight_of(entry))
+            state.bound_journals(space)
 
 
 def build_entry(scope: Scope, facts: Noted, status: int | None, duration: float, plans: PlanCache) -> dict[str, Any]:
@@ -171,6 +173,24 @@ def build_entry(scope: Scope, facts: Noted, status: int | None, duration: float,
         )
     entry["duration_ms"] = round(duration * 1000, 1)
     return entry
+
+
+ENTRY_BYTES = 4096
+"""About what an entry holds besides its texts: the dict and its keys, the headers."""
+ROW_BYTES = 256
+"""About what one row of an entry's timeline holds (its texts are cut at `TEXT_LIMIT`)."""
+FILE_BYTES = 512
+"""About what one uploaded file's line holds (name, type, size)."""
+
+
+def weight_of(entry: dict[str, Any]) -> int:
+    """About the bytes `entry` holds, for the journals' `--max-journal-bytes`: mostly its form
+    texts (a message may be a megabyte) and one row per frame."""
+    texts = 0
+    for value in (entry["fields"] or {}).values():
+        for text in value if isinstance(value, list) else (value,):
+            texts += len(text) if isinstance(text, str) else 0
+    return ENTRY_BYTES + texts + ROW_BYTES * entry["frames"] + FILE_BYTES * len(entry["files"] or ())
 
 
 def _whole(run: RunRecord) -> bool:

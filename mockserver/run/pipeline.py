@@ -242,6 +242,7 @@ class RunResponse:
             stored = sessions.record(run.plan, fold(frames), frames, run.stamp, size=run.size, stream=run.stream)
         else:
             return
+        self.state.bound_sessions(self.space)
         # Once the cache lets the plan go, the records cost the store less than the plan. A plan
         # of its own is kept with the run (its records are made when read, not now: making them
         # here would hold up the client's next request).
