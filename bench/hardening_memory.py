@@ -12,6 +12,8 @@ ours), sends its requests, and reads VmHWM (peak) and VmRSS (now) from `/proc/PI
 - session: 5,000 runs into one session (`--max-session-runs` 100 keeps the newest 100).
 - sessions: 10,000 session ids, one run each (`--max-sessions` 1000 keeps 1,000), each also
   counted by a `per: session` fault rule (`--max-fault-counters`).
+- namespaces: 400 runs of a 1 MiB message (stream=false) spread over 100 `X-Mock-Namespace`s:
+  `--max-store-size` and `--max-journal-bytes` bound all namespaces together.
 """
 
 from __future__ import annotations
@@ -95,12 +97,19 @@ def server(scenarios: Path, *extra: str) -> Iterator[tuple[int, int]]:
         process.wait(timeout=10)
 
 
-def post(port: int, path: str, body: bytes, content_type: str = "application/x-www-form-urlencoded") -> tuple[int, int]:
+def post(
+    port: int,
+    path: str,
+    body: bytes,
+    content_type: str = "application/x-www-form-urlencoded",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, int]:
     """(status, bytes of the answer), read to the end."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         method = "GET" if path == "/health" or path.startswith("/sessions") else "POST"
-        connection.request(method, path, body=None if method == "GET" else body, headers={"content-type": content_type})
+        sent = {"content-type": content_type, **(headers or {})}
+        connection.request(method, path, body=None if method == "GET" else body, headers=sent)
         response = connection.getresponse()
         size = 0
         while chunk := response.read(MIB):
@@ -229,10 +238,31 @@ def case_sessions(tmp: Path) -> list[dict[str, object]]:
     return rows
 
 
+def case_namespaces() -> list[dict[str, object]]:
+    message = ("word " * (MIB // 5 + 1))[:MIB]
+    body = urlencode({"message": message, "stream": "false"}).encode()
+    rows = []
+    with server(ROOT / "scenarios") as (port, pid):
+
+        def runs(start: int, count: int) -> Callable[[], None]:
+            def send() -> None:
+                for index in range(start, start + count):
+                    space = {"x-mock-namespace": f"ns{index % 100}"}
+                    post(port, "/teams/quick-team/runs", body, headers=space)
+
+            return send
+
+        first = measure(pid, runs(0, 100))
+        rest = measure(pid, runs(100, 300))
+    rows.append({"case": "1 MiB messages, runs 1-100, one per namespace", "input_mib": 100.0, **first})
+    rows.append({"case": "runs 101-400, the same 100 namespaces", "input_mib": 300.0, **rest})
+    return rows
+
+
 def main(cases: list[str]) -> None:
     import tempfile
 
-    chosen = cases or ["message", "files", "session", "sessions"]
+    chosen = cases or ["message", "files", "session", "sessions", "namespaces"]
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp:
         runners: dict[str, Callable[[], list[dict[str, object]]]] = {
@@ -240,6 +270,7 @@ def main(cases: list[str]) -> None:
             "files": case_files,
             "session": case_session,
             "sessions": lambda: case_sessions(Path(tmp)),
+            "namespaces": case_namespaces,
         }
         for name in chosen:
             rows.extend(runners[name]())
