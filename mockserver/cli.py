@@ -264,6 +264,14 @@ def _limits(serve: argparse.ArgumentParser) -> None:
     )
     _option(
         serve,
+        "--max-added-size",
+        _size,
+        "16MB",
+        "YAML of the teams added by POST /__mock/scenarios, all namespaces together; past it 413",
+        expects=size,
+    )
+    _option(
+        serve,
         "--max-journal-bytes",
         _size,
         "64MB",
@@ -528,6 +536,7 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         max_json_size=args.max_json_size,
         journal_size=args.journal_size,
         max_journal_bytes=args.max_journal_bytes,
+        max_added_size=args.max_added_size,
         max_namespaces=args.max_namespaces,
         control_key=args.control_key or None,
         max_message_size=args.max_message_size,

@@ -49,6 +49,8 @@ class Settings:
     max_journal_bytes: int = 64 * 1024**2
     """Estimated bytes of the journals of all namespaces together (`http/journaling.py: weight_of`)."""
     max_namespaces: int = 100
+    max_added_size: int = 16 * 1024**2
+    """Bytes of YAML of the teams `POST /__mock/scenarios` added, in all namespaces together."""
     control_key: str | None = None  # None: the control routes take `security_key`, if any
     # Hardening limits: what one request, run, session or connection may cost at most.
     max_message_size: int = 1024**2

@@ -63,6 +63,8 @@ class Space:
     """How far each team's YAML `sequence:` has got."""
     teams: dict[str, Team] = field(default_factory=dict)
     """Teams added by `POST /__mock/scenarios`; they hide a loaded team of the same id."""
+    team_sizes: dict[str, int] = field(default_factory=dict)
+    """The bytes of the YAML each added team came from (`--max-added-size`, all spaces together)."""
 
     def clear(self, parts: tuple[str, ...] = SPACE_PARTS) -> None:
         if "journal" in parts:
@@ -76,6 +78,7 @@ class Space:
             self.overrides.clear()
         if "scenarios" in parts:
             self.teams.clear()
+            self.team_sizes.clear()
 
 
 @dataclass
@@ -141,6 +144,10 @@ class AppState:
     def bound_sessions(self, current: Space) -> None:
         """After a run was stored in `current`'s sessions: all stores within their bytes."""
         _within(self.settings.max_store_size, [space.sessions for space in self._by_use(current)])
+
+    def added_size(self) -> int:
+        """The bytes of YAML of the teams added in all spaces."""
+        return sum(sum(space.team_sizes.values()) for space in self.spaces.values())
 
     def _by_use(self, current: Space) -> list[Space]:
         """The spaces least recently used first, `current` last (a run's space may be gone)."""

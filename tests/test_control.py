@@ -639,3 +639,23 @@ def test_the_sessions_of_all_namespaces_stay_within_max_store_size_least_recentl
         listed = client.get("/sessions", params={"type": "team"}, headers={"X-Mock-Namespace": "a"})
         assert listed.status_code == 200 and listed.json()["data"] == []
         assert sum(space.sessions.bytes for space in state.spaces.values()) <= 2.5 * one
+
+
+def test_teams_added_past_max_added_size_are_a_413_for_all_namespaces_together() -> None:
+    def team(number: int) -> str:
+        return INLINE_TEAM.replace("id: inline-team", f"id: added-{number}")
+
+    size = len(team(1).encode())
+    with _spaces_app(max_added_size=3 * size) as (client, state):
+
+        def add(space: str, number: int) -> httpx.Response:
+            return client.post("/__mock/scenarios", content=team(number), headers={"X-Mock-Namespace": space})
+
+        assert [add(space, n).status_code for n, space in enumerate(("a", "b", "c"), 1)] == [201, 201, 201]
+        refused = add("d", 4)
+        assert refused.status_code == 413 and "--max-added-size" in refused.json()["detail"]
+        assert "added-4" not in state.teams(state.spaces["d"])
+        assert add("c", 3).status_code == 200  # the same team again replaces itself: no more room needed
+        reset = client.post("/__mock/reset", json={"only": ["scenarios"]}, headers={"X-Mock-Namespace": "a"})
+        assert reset.status_code == 200
+        assert add("d", 4).status_code == 201

@@ -22,6 +22,7 @@ from mockserver.control.journal import Journal, parse_filters
 from mockserver.http.errors import ApiError
 from mockserver.http.journaling import space_of
 from mockserver.scenarios.loader import ScenarioError, load_text
+from mockserver.scenarios.templates import human_size
 from mockserver.state import SPACE_PARTS, AppState
 from mockserver.wire.errors import ERROR_CODES
 
@@ -186,8 +187,17 @@ async def add_scenarios(request: Request) -> Response:
         detail = f"{len(problems)} problem(s): " + "; ".join(problems)
         return JSONResponse({"detail": detail, "error_code": ERROR_CODES[400], "problems": problems}, 400)
     space = space_of(request)
-    replaced = team.id in _state(request).teams(space)
+    state = _state(request)
+    limit = state.settings.max_added_size
+    if state.added_size() - space.team_sizes.get(team.id, 0) + len(raw) > limit:
+        detail = (
+            f"the teams added with POST /__mock/scenarios would be over the {human_size(limit)} limit of YAML"
+            " for all namespaces (--max-added-size); POST /__mock/reset frees a namespace's"
+        )
+        raise ApiError(413, detail)
+    replaced = team.id in state.teams(space)
     space.teams[team.id] = team
+    space.team_sizes[team.id] = len(raw)
     names = [s.name for s in team.scenarios]
     return JSONResponse({"team_id": team.id, "scenarios": names, "replaced": replaced}, 200 if replaced else 201)
 
