@@ -16,12 +16,14 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from mockserver.control import ControlError
+
+if TYPE_CHECKING:  # only live watchers use memory streams, and their module pulls in much of anyio
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 Entry = dict[str, Any]
 WATCH_BUFFER = 1000

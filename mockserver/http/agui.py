@@ -19,7 +19,6 @@ from mockserver.http.journaling import space_of
 from mockserver.http.jsonbody import field, pick_agent, pick_team, read_json
 from mockserver.http.runs import start_run
 from mockserver.state import AppState
-from mockserver.wire.agui import AGUIEvents
 
 
 def user_input(messages: list[Any]) -> str:
@@ -67,6 +66,8 @@ async def run_agui(request: Request) -> Response:
     user_id = props.get("user_id") if isinstance(props.get("user_id"), str) else None
     space_of(request).sessions.check_writable(thread_id, user_id)
     run_state = body.get("state") if isinstance(body.get("state"), dict) else None
+    from mockserver.wire.agui import AGUIEvents  # the AG-UI encoder loads with the first AG-UI run
+
     encoder = AGUIEvents(thread_id, run_id, run_state)
     return await start_run(
         request, team, user_input(messages), encoder, session_id=thread_id, run_id=run_id, user_id=user_id

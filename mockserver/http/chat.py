@@ -20,7 +20,6 @@ from mockserver.http.journaling import space_of
 from mockserver.http.jsonbody import field, pick_agent, pick_team, read_json
 from mockserver.http.runs import start_run
 from mockserver.state import AppState
-from mockserver.wire.ai_sdk import UIMessageStream
 
 
 def last_user_text(messages: list[Any]) -> str:
@@ -59,6 +58,8 @@ async def run_chat(request: Request) -> Response:
     else:
         team = pick_team(state, space_of(request), team_id, None, "")
     space_of(request).sessions.check_writable(chat_id, None)
+    from mockserver.wire.ai_sdk import UIMessageStream  # the AI SDK encoder loads with the first chat run
+
     run_id = str(uuid.uuid4())  # also the assistant message's id, so a UI message names its agno run
     return await start_run(
         request, team, last_user_text(messages), UIMessageStream(run_id), session_id=chat_id, run_id=run_id

@@ -15,6 +15,7 @@ The head's own deadline is the protocol's (`server.py`), as ASGI only starts aft
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import anyio
@@ -57,7 +58,9 @@ class _InTime:
         # The request cycle `receive` is bound to: the pipeline's hang-up closes its transport.
         self.__self__ = getattr(receive, "__self__", None)
         self.seconds = seconds
-        self.deadline = anyio.current_time() + seconds
+        # The loop's clock, which is anyio's: asking anyio would load its backend at the first
+        # request, /health too, not with the first run that needs it.
+        self.deadline = asyncio.get_running_loop().time() + seconds
         self.body_done = False
 
     async def __call__(self) -> Message:

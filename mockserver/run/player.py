@@ -13,7 +13,6 @@ import math
 from collections.abc import AsyncIterator, Callable, Sequence
 
 import anyio
-import anyio.lowlevel
 
 from mockserver.run.delivery import Delivery
 from mockserver.run.live import RunControl
@@ -51,6 +50,8 @@ class Player:
 
     async def batches(self) -> AsyncIterator[Sequence[Frame] | None]:
         """The frames in due batches, `None` for a keep-alive; stops at a cancel or a cut."""
+        import anyio.lowlevel  # here, not at start: the first run's anyio backend imports it anyway
+
         frames = self.plan.frames
         delivery = self.delivery
         control = self.control
