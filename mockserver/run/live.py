@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-import anyio
-
 
 class RunControl:
     """What can stop one run from outside: a cancel (the endpoint or a `cancel` fault)."""
 
     def __init__(self) -> None:
-        self.cancelled = anyio.Event()
+        self.cancelled = asyncio.Event()
         self._waiters: set[asyncio.Future[None]] = set()
 
     def cancel(self) -> None:

@@ -95,14 +95,18 @@ class RunResponse:
         control = state.live_runs.register(run.context.run_id)
         player = Player(run.plan, run.delivery, control)
         try:
-            async with anyio.create_task_group() as group:
-                group.start_soon(self._listen, receive, group.cancel_scope)
-                with state.stopping.scope() as stopping:
-                    await self._deliver(scope, receive, send, player, control)
-                if stopping.cancelled_caught:
-                    run.ending = "shutdown"
-                    await self._close(scope, receive, send)
-                group.cancel_scope.cancel()
+            with anyio.CancelScope() as hung_up:
+                # A plain task, not an anyio task group: opening and closing a group cost a run
+                # more than the rest of its start, and the listener only ever cancels this scope.
+                listener = asyncio.get_running_loop().create_task(self._listen(receive, hung_up))
+                try:
+                    with state.stopping.scope() as stopping:
+                        await self._deliver(scope, receive, send, player, control)
+                    if stopping.cancelled_caught:
+                        run.ending = "shutdown"
+                        await self._close(scope, receive, send)
+                finally:
+                    listener.cancel()
         finally:
             state.live_runs.unregister(run.context.run_id)
             if run.ending is None:
@@ -115,9 +119,13 @@ class RunResponse:
             self._finished()
 
     async def _listen(self, receive: Receive, scope: anyio.CancelScope) -> None:
-        while (await receive())["type"] != "http.disconnect":
+        """Cancel the run's `scope` when the client leaves (a receive that fails ends it too)."""
+        try:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+        except Exception:  # nothing more can come from this client: as if it had left
             pass
-        scope.cancel()
+        scope.cancel()  # not when the listener itself is cancelled at the run's end: that formats the task
 
     async def _deliver(self, scope: Scope, receive: Receive, send: Send, player: Player, control: RunControl) -> None:
         run = self.run
