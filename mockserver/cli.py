@@ -283,7 +283,7 @@ def _limits(serve: argparse.ArgumentParser) -> None:
         "--max-fault-counters",
         _positive,
         10_000,
-        "`times:` fault counters kept (least recent dropped)",
+        "`times:` fault counters kept in all namespaces (least recent dropped)",
         expects=count,
     )
     _option(serve, "--timeout-keep-alive", _interval, 5.0, "seconds an idle connection stays open", expects=seconds)

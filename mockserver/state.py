@@ -5,14 +5,16 @@ scenario overrides and teams added at runtime. A request picks its space with th
 `X-Mock-Namespace` header (control routes also take `?namespace=`); without one it uses the
 default space, which is what a server without namespaces has. Spaces past
 `settings.max_namespaces` are dropped least recently used first, the default one never.
-The journals of all spaces together stay within `settings.max_journal_bytes`, and their
-sessions within `settings.max_store_size`: past either, the least recently used space's
-oldest entries or sessions go first, so a hundred namespaces cost what one may.
+The journals of all spaces together stay within `settings.max_journal_bytes`, their sessions
+within `settings.max_store_size` and their fault counters within `settings.max_fault_counters`:
+past any of them, the least recently used space's oldest go first, so a hundred namespaces
+cost what one may.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -32,10 +34,11 @@ SPACE_PARTS: tuple[str, ...] = ("journal", "sessions", "counters", "overrides", 
 
 
 class Bounded(Protocol):
-    """A journal or a session store: what it holds, in entries and in estimated bytes."""
+    """A journal, a session store or fault counters: how many it holds, and what they weigh
+    (estimated bytes, or their number)."""
 
     @property
-    def bytes(self) -> int: ...
+    def weight(self) -> int: ...
 
     def __len__(self) -> int: ...
 
@@ -145,6 +148,10 @@ class AppState:
         """After a run was stored in `current`'s sessions: all stores within their bytes."""
         _within(self.settings.max_store_size, [space.sessions for space in self._by_use(current)])
 
+    def bound_counters(self, current: Space) -> None:
+        """After `current`'s fault counters counted: all counters within their number."""
+        _within(self.settings.max_fault_counters, [_Counters(space.fault_counts) for space in self._by_use(current)])
+
     def added_size(self) -> int:
         """The bytes of YAML of the teams added in all spaces."""
         return sum(sum(space.team_sizes.values()) for space in self.spaces.values())
@@ -160,16 +167,35 @@ class AppState:
         return {**self.scenarios.teams, **space.teams}
 
 
-def _within(limit: int, parts: list[Journal] | list[SessionStore]) -> None:
-    """Drop the oldest of `parts`, the first part first, until their bytes fit in `limit`; the
-    last part keeps its newest (the entry or session just added)."""
-    bounded: list[Bounded] = list(parts)
-    total = sum(part.bytes for part in bounded)
-    for part in bounded:
-        floor = 1 if part is bounded[-1] else 0
+class _Counters:
+    """A space's fault counters as `Bounded`, the least recently counted first."""
+
+    def __init__(self, counts: dict[tuple[str, str, str], int]) -> None:
+        self.counts = counts
+
+    @property
+    def weight(self) -> int:
+        return len(self.counts)
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def drop_oldest(self) -> bool:
+        if not self.counts:
+            return False
+        del self.counts[next(iter(self.counts))]
+        return True
+
+
+def _within(limit: int, parts: Sequence[Bounded]) -> None:
+    """Drop the oldest of `parts`, the first part first, until their weights fit in `limit`; the
+    last part keeps its newest (the entry, session or counter just added)."""
+    total = sum(part.weight for part in parts)
+    for part in parts:
+        floor = 1 if part is parts[-1] else 0
         while total > limit and len(part) > floor:
-            before = part.bytes
+            before = part.weight
             part.drop_oldest()
-            total -= before - part.bytes
+            total -= before - part.weight
         if total <= limit:
             return

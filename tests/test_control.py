@@ -609,7 +609,7 @@ def _one_run_costs(message: str) -> tuple[int, int]:
     """(journal bytes, session bytes) of one quick-team run of `message`, as the server counts them."""
     with _spaces_app() as (client, state):
         _run_in(client, state, "probe", message)
-        return state.space("probe").journal.bytes, state.space("probe").sessions.bytes
+        return state.space("probe").journal.weight, state.space("probe").sessions.weight
 
 
 def test_the_journals_of_all_namespaces_stay_within_their_bytes_least_recently_used_first() -> None:
@@ -623,7 +623,7 @@ def test_the_journals_of_all_namespaces_stay_within_their_bytes_least_recently_u
         for _ in range(2):
             _run_in(client, state, "c", message)
         assert [len(state.spaces[name].journal) for name in ("b", "c")] == [0, 2]
-        assert sum(space.journal.bytes for space in state.spaces.values()) <= 2.5 * one
+        assert sum(space.journal.weight for space in state.spaces.values()) <= 2.5 * one
         _run_in(client, state, "d", "m" * 400_000)  # bigger than the whole budget: the newest entry is kept anyway
         assert len(state.spaces["d"].journal) == 1 and len(state.spaces["c"].journal) == 0
 
@@ -638,7 +638,7 @@ def test_the_sessions_of_all_namespaces_stay_within_max_store_size_least_recentl
         assert [len(state.spaces[name].sessions) for name in ("a", "b", "c")] == [0, 1, 1]
         listed = client.get("/sessions", params={"type": "team"}, headers={"X-Mock-Namespace": "a"})
         assert listed.status_code == 200 and listed.json()["data"] == []
-        assert sum(space.sessions.bytes for space in state.spaces.values()) <= 2.5 * one
+        assert sum(space.sessions.weight for space in state.spaces.values()) <= 2.5 * one
 
 
 def test_teams_added_past_max_added_size_are_a_413_for_all_namespaces_together() -> None:

@@ -374,3 +374,16 @@ def session_with_a_run(http: httpx.Client) -> str:
     response = http.post(QUICK, data={"message": "hello"})
     assert response.status_code == 200
     return str(parse_sse(response.content)[0][1]["session_id"])
+
+
+def test_fault_counters_are_bounded_for_all_namespaces_together() -> None:
+    app = create_app(Settings(scenarios=Path(__file__).parent / "fault_scenarios", max_fault_counters=3))
+    state: Any = app.state.mock
+    with serve_app(app) as (url, _), httpx.Client(base_url=url) as client:
+        for space in ("a", "b", "c", "d"):
+            for session in ("s1", "s2"):
+                form = {"message": "per-session", "session_id": session}
+                response = client.post("/teams/faulty/runs", data=form, headers={"X-Mock-Namespace": space})
+                assert response.status_code == 503, "each new session id fails its first time"
+        counters = {name: len(state.spaces[name].fault_counts) for name in ("a", "b", "c", "d")}
+        assert counters == {"a": 0, "b": 0, "c": 1, "d": 2}, "the least recently used namespace's went first"

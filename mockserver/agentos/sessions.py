@@ -228,7 +228,8 @@ class SessionStore:
         return len(self._sessions)
 
     @property
-    def bytes(self) -> int:
+    def weight(self) -> int:
+        """The stored bytes (`Bounded`, in `state.py`)."""
         return self.stored
 
     def drop_oldest(self) -> bool:

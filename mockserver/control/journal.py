@@ -35,7 +35,7 @@ class Journal:
         self.size = size
         self._entries: deque[Entry] = deque(maxlen=size)
         self._weights: deque[int] = deque(maxlen=size)
-        self.bytes = 0
+        self.weight = 0
         """The estimated bytes of the entries kept (`add`'s weights)."""
         self._next_id = 1
         self._watchers: set[MemoryObjectSendStream[Entry]] = set()
@@ -57,10 +57,10 @@ class Journal:
         self._next_id += 1
         if self.size:
             if len(self._entries) == self.size:
-                self.bytes -= self._weights[0]
+                self.weight -= self._weights[0]
             self._entries.append(entry)
             self._weights.append(weight)
-            self.bytes += weight
+            self.weight += weight
         for watcher in list(self._watchers):
             try:
                 watcher.send_nowait(entry)
@@ -77,13 +77,13 @@ class Journal:
         if not self._entries:
             return False
         self._entries.popleft()
-        self.bytes -= self._weights.popleft()
+        self.weight -= self._weights.popleft()
         return True
 
     def clear(self) -> None:
         self._entries.clear()
         self._weights.clear()
-        self.bytes = 0
+        self.weight = 0
 
     def find(self, filters: Filters) -> list[Entry]:
         """Matching entries, oldest first; with a limit, the newest `limit` of them."""

@@ -3,7 +3,8 @@
 Rules are tried before normal scenario selection, in file order and then in the order of each
 file's `faults:` list; the first that covers the team, matches the message and fires wins.
 Flaky counters live in the request's space (`Space.fault_counts`), the least recently counted
-dropped past `--max-fault-counters` (a `per: session` rule counts every session id it sees); a
+dropped past `--max-fault-counters` for all spaces together (a `per: session` rule counts every
+session id it sees); a
 probabilistic rule's n-th draw for a team comes from a generator seeded with the server seed,
 the rule and n, so the same seed gives the same failures in the same order however other teams' requests interleave.
 
@@ -60,22 +61,19 @@ def select_fault(state: Any, context: RunContext, space: Any = None) -> FaultRul
         for rule in team.faults:
             if not rule.covers(team_id) or (rule.match is not None and not rule.match.search(context.message)):
                 continue
-            limit = state.settings.max_fault_counters
-            if _fires(state.settings.seed, space.fault_counts, rule, team_id, context.session_id, limit):
+            fires = _fires(state.settings.seed, space.fault_counts, rule, team_id, context.session_id)
+            state.bound_counters(space)
+            if fires:
                 return rule
     return None
 
 
-def _fires(
-    seed: int, counts: dict[tuple[str, str, str], int], rule: FaultRule, team_id: str, session_id: str, limit: int
-) -> bool:
+def _fires(seed: int, counts: dict[tuple[str, str, str], int], rule: FaultRule, team_id: str, session_id: str) -> bool:
     if rule.times is None and rule.probability is None:
         return True
     counter = (rule.key, team_id, session_id if rule.per == "session" and rule.times is not None else "")
     seen = counts.pop(counter, 0)
-    counts[counter] = seen + 1  # last in the dict: the least recently counted is first
-    while len(counts) > limit:
-        del counts[next(iter(counts))]
+    counts[counter] = seen + 1  # last in the dict: the least recently counted is first (`state.bound_counters`)
     if rule.times is not None:
         return seen < rule.times
     assert rule.probability is not None
