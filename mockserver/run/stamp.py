@@ -91,8 +91,6 @@ class Stamp:
         self.context = context
         self._ids: dict[str, str] = {}
         """The ids drawn for this run, by their number: a stored run read later shows the same."""
-        self._wire_ids: dict[bytes, bytes] = {}
-        """The bytes of the id marks met so far (a few a run); a time mark is made each time."""
 
     def value_of(self, kind: str, payload: str) -> str | int | float:
         if kind == "r":
@@ -123,18 +121,11 @@ class Stamp:
         """
         if _PREFIX_BYTES not in chunk:
             return chunk
-        known = self._wire_ids
         for mark in set(_MARK_BYTES.findall(chunk)):
-            value = known.get(mark)
-            if value is not None:
-                chunk = chunk.replace(mark, value)
-                continue
             kind, payload = chr(mark[len(_PREFIX_BYTES)]), mark[len(_PREFIX_BYTES) + 1 : -len(_CLOSE_BYTES)].decode()
             value = str(self.value_of(kind, payload)).encode()
             if kind in "tf":
                 chunk = chunk.replace(b'"' + mark + b'"', value).replace(b'\\"' + mark + b'\\"', value)
-            elif kind in "rsu":
-                known[mark] = value
             chunk = chunk.replace(mark, value)
         return chunk
 
