@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+EARLY = 0.0005
+"""Seconds a wait ends before its deadline. The selector rounds its timeout up to a whole
+millisecond, so a wake-up comes 0-1 ms late; ending half of that early centres the error on
+the deadline (about ±0.5 ms) instead of leaving every frame half a millisecond late on average."""
+
 
 class RunControl:
     """What can stop one run from outside: a cancel (the endpoint or a `cancel` fault)."""
@@ -18,7 +23,7 @@ class RunControl:
             _wake(waiter)
 
     async def wait_until(self, deadline: float) -> bool:
-        """Sleep until `deadline` on the loop clock; False if the run was cancelled first.
+        """Sleep until `deadline` on the loop clock (`EARLY` before it); False if the run was cancelled first.
 
         One future and one timer a wait: a cancel scope and an event wait (anyio's
         `move_on_after`) cost several times more, and a thousand streams wait twenty times a second.
@@ -26,6 +31,7 @@ class RunControl:
         if self.cancelled.is_set():
             return False
         loop = asyncio.get_running_loop()
+        deadline -= EARLY
         if deadline <= loop.time():
             return True
         waiter: asyncio.Future[None] = loop.create_future()
