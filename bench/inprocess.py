@@ -55,7 +55,8 @@ def request_parts(team: str) -> tuple[dict[str, Any], bytes]:
     return scope, body
 
 
-async def one_run(app: Any, scope: dict[str, Any], body: bytes) -> None:
+async def one_run(app: Any, scope: dict[str, Any], body: bytes, sink: list[bytes] | None = None) -> None:
+    """One request through `app`; the response body's parts go to `sink`, if given."""
     delivered = False
     over = asyncio.Event()
 
@@ -68,7 +69,8 @@ async def one_run(app: Any, scope: dict[str, Any], body: bytes) -> None:
         return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
-        pass
+        if sink is not None and message["type"] == "http.response.body" and message.get("body"):
+            sink.append(message["body"])
 
     await app(dict(scope), receive, send)
     over.set()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from inprocess import request_parts
+from inprocess import one_run, request_parts
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
@@ -44,26 +44,6 @@ SCENARIO = textwrap.dedent("""
         events:
 """) + "".join(f"          - event: CustomEvent\n            tick: {i}\n" for i in range(198))
 """TeamRunStarted, 198 custom events and TeamRunCompleted: 200 frames 2 ms apart."""
-
-
-async def one_run(app: Any, scope: dict[str, Any], body: bytes, sink: list[bytes]) -> None:
-    delivered = False
-    over = asyncio.Event()
-
-    async def receive() -> dict[str, Any]:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await over.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.body" and message.get("body"):
-            sink.append(message["body"])
-
-    await app(dict(scope), receive, send)
-    over.set()
 
 
 def cpu_per_write(app: Any, scope: dict[str, Any], body: bytes, streams: int) -> tuple[float, list[bytes]]:
