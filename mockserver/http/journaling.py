@@ -176,7 +176,7 @@ def build_entry(scope: Scope, facts: Noted, status: int | None, duration: float,
 
 
 ENTRY_BYTES = 4096
-"""About what an entry holds besides its texts: the dict and its keys, the headers."""
+"""About what an entry holds besides its texts: the dict, its keys and values."""
 ROW_BYTES = 256
 """About what one row of an entry's timeline holds (its texts are cut at `TEXT_LIMIT`)."""
 FILE_BYTES = 512
@@ -185,8 +185,8 @@ FILE_BYTES = 512
 
 def weight_of(entry: dict[str, Any]) -> int:
     """About the bytes `entry` holds, for the journals' `--max-journal-bytes`: mostly its form
-    texts (a message may be a megabyte) and one row per frame."""
-    texts = 0
+    texts (a message may be a megabyte), its headers and one row per frame."""
+    texts = sum(len(value) for value in entry["headers"].values())
     for value in (entry["fields"] or {}).values():
         for text in value if isinstance(value, list) else (value,):
             texts += len(text) if isinstance(text, str) else 0
