@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from collections.abc import Iterator
 
 import httpx
@@ -9,7 +11,7 @@ import pytest
 
 from mockserver.http.discovery import DB_ID
 from mockserver.settings import Settings
-from tests.conftest import SHIPPED, capture_json, parse_sse, run_server
+from tests.conftest import SHIPPED, capture_json, parse_sse, run_server, serve_app
 from tests.slow_team import count, reading, write_slow_team
 
 
@@ -197,3 +199,30 @@ def test_runs_filter_by_status_and_time_and_previews_are_short(http: httpx.Clien
     team = next(p for p in previews if p.get("team_id"))
     assert list(team) == ["run_id", "parent_run_id", "team_id", "status", "run_input", "content_preview", "created_at"]
     assert len(team["run_input"]) == 280
+
+
+def test_runs_of_one_kept_plan_do_not_pile_up_on_it() -> None:
+    """A plan every run hits stays kept for good; the stored runs it is to tell when it goes
+    must leave it as they are dropped, or a long test suite grows without end."""
+    from mockserver.app import create_app
+
+    app = create_app(Settings(scenarios=SHIPPED, speed=0, reload=False, max_sessions=5, journal_size=10))
+    with serve_app(app) as (url, _), httpx.Client(base_url=url, timeout=10) as client:
+
+        def runs(start: int, count: int) -> None:
+            for index in range(start, start + count):
+                form = {"message": "hi", "stream": "false", "session_id": f"s{index}"}
+                assert client.post("/teams/quick-team/runs", data=form).status_code == 200
+
+        runs(0, 200)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            runs(200, 800)
+            gc.collect()
+            growth = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+    assert len(app.state.mock.plans) == 1
+    assert growth < 250_000, f"the heap grew {growth} bytes over 800 runs of one kept plan"

@@ -35,7 +35,9 @@ class _Kept:
     plan: Plan
     size: int
     derived: dict[str, Any] = field(default_factory=dict)
-    holders: list[weakref.WeakMethod[Callable[[], None]]] = field(default_factory=list)
+    holders: set[weakref.WeakMethod[Callable[[], None]]] = field(default_factory=set)
+    """Held weakly, each leaving the set when its holder is gone: a plan every run hits stays
+    kept for good, and its holders must not pile up."""
 
 
 class PlanCache:
@@ -89,7 +91,7 @@ class PlanCache:
             dropped = self._plans.popitem(last=False)[1]
             self.held -= dropped.size
             del self._by_plan[id(dropped.plan)]
-            for holder in dropped.holders:
+            for holder in list(dropped.holders):
                 let_go = holder()
                 if let_go is not None:
                     let_go()
@@ -99,7 +101,7 @@ class PlanCache:
         kept = self._by_plan.get(id(plan))
         if kept is None:
             return False
-        kept.holders.append(weakref.WeakMethod(let_go))
+        kept.holders.add(weakref.WeakMethod(let_go, kept.holders.discard))
         return True
 
     def derived(self, plan: Plan, name: str, make: Callable[[], T]) -> T | None:
