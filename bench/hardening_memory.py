@@ -10,8 +10,8 @@ ours), sends its requests, and reads VmHWM (peak) and VmRSS (now) from `/proc/PI
 - message: one 1 MiB `message` to quick-team (which echoes it), streamed, then with stream=false.
 - files: 40 files of 1 MiB each in one request, streamed, then with stream=false.
 - session: 5,000 runs into one session (`--max-session-runs` 100 keeps the newest 100).
-- sessions: 10,000 session ids, one run each (`--max-sessions` 1000 keeps 1,000), each also
-  counted by a `per: session` fault rule (`--max-fault-counters`).
+- sessions: 20,000 session ids, two runs each (`--max-sessions` 1000 keeps 1,000), each also
+  counted by a `per: session` fault rule (`--max-fault-counters` 10,000).
 - namespaces: 400 runs of a 1 MiB message (stream=false) spread over 100 `X-Mock-Namespace`s:
   `--max-store-size` and `--max-journal-bytes` bound all namespaces together.
 """
@@ -233,8 +233,10 @@ def case_sessions(tmp: Path) -> list[dict[str, object]]:
 
         first = measure(pid, ids(0, 1000))
         rest = measure(pid, ids(1000, 9000))
+        more = measure(pid, ids(10000, 10000))
     rows.append({"case": "session ids 1-1,000 (two runs each)", **first})
     rows.append({"case": "session ids 1,001-10,000", **rest})
+    rows.append({"case": "session ids 10,001-20,000 (past --max-fault-counters: flat)", **more})
     return rows
 
 
