@@ -99,7 +99,6 @@ def session_store(settings: Settings) -> SessionStore:
         settings.max_sessions,
         max_runs=settings.max_session_runs,
         max_bytes=settings.max_session_bytes,
-        max_total=settings.max_store_size,
     )
 
 

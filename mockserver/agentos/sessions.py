@@ -4,10 +4,11 @@ A run is recorded when it ends (its stream is done, or its JSON is built), never
 streams: like the real server, `GET /sessions/{id}/runs` answers 404 until the first run of a
 new session has finished (agent-ui keeps the streamed text on a 404 and would blank it on an
 empty list). The store is bounded, so a long test run cannot exhaust memory: past `limit`
-sessions, or `max_total` stored bytes, the least recently used session is dropped; past
-`max_runs` runs or `max_bytes` stored bytes in one session, its oldest runs are (the newest
-is always kept). A run's bytes are estimated as `MEMORY_PER_BYTE` times those its response
-sent (a stored run holds its plan, which may outlive the plan cache).
+sessions the least recently used session is dropped; past `max_runs` runs or `max_bytes`
+stored bytes in one session, its oldest runs are (the newest is always kept). The bytes of all
+stores together are bounded by the app state (`state.py: bound_sessions`). A run's bytes are
+estimated as `MEMORY_PER_BYTE` times those its response sent (a stored run holds its plan,
+which may outlive the plan cache).
 
 A run is kept as its plan (shared by every run of the same request), how far it got and its
 stamp; the dicts AgentOS's session routes render (`j6`…`j8` captures, keys in their order;
@@ -214,13 +215,10 @@ class Session:
 
 
 class SessionStore:
-    def __init__(
-        self, limit: int = 1000, *, max_runs: int = 100, max_bytes: int = 16 * 1024**2, max_total: int = 256 * 1024**2
-    ) -> None:
+    def __init__(self, limit: int = 1000, *, max_runs: int = 100, max_bytes: int = 16 * 1024**2) -> None:
         self.limit = limit
         self.max_runs = max_runs
         self.max_bytes = max_bytes
-        self.max_total = max_total
         self.stored = 0
         self._sessions: OrderedDict[str, Session] = OrderedDict()
 
@@ -319,8 +317,8 @@ class SessionStore:
         session.stored_runs.append(stored)
         self.stored += size - session.keep(self.max_runs, self.max_bytes)
         self._sessions.move_to_end(context.session_id)
-        while len(self._sessions) > 1 and (len(self._sessions) > self.limit or self.stored > self.max_total):
-            self.stored -= self._sessions.popitem(last=False)[1].stored
+        while len(self._sessions) > self.limit:
+            self.drop_oldest()
         return stored
 
 
