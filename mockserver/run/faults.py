@@ -61,10 +61,10 @@ def select_fault(state: Any, context: RunContext, space: Any = None) -> FaultRul
         for rule in team.faults:
             if not rule.covers(team_id) or (rule.match is not None and not rule.match.search(context.message)):
                 continue
-            fires = _fires(state.settings.seed, space.fault_counts, rule, team_id, context.session_id)
-            state.bound_counters(space)
-            if fires:
+            if _fires(state.settings.seed, space.fault_counts, rule, team_id, context.session_id):
+                state.bound_counters(space)
                 return rule
+    state.bound_counters(space)
     return None
 
 
