@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import ClientDisconnect, Request
@@ -81,13 +81,39 @@ async def _read_urlencoded(request: Request, most: int) -> FormData:
                 raise ApiError(413, detail, headers={"connection": "close"})
     except ClientDisconnect:
         raise ApiError(400, "The client disconnected before the body was complete") from None
-    try:
-        text = body.decode("latin-1")
-        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace", max_num_fields=MAX_FIELDS)
-    except ValueError as error:  # a malformed body is the client's fault, never a 500
-        raise ApiError(400, f"There was an error parsing the body: {error}") from error
-    fields: list[tuple[str, str | UploadFile]] = [*pairs]
+    if body.count(b"&") >= MAX_FIELDS:
+        raise ApiError(400, "There was an error parsing the body: Max number of fields exceeded")
+    fields: list[tuple[str, str | UploadFile]] = [*_pairs(body)]
     return FormData(fields)
+
+
+def _pairs(body: bytearray) -> list[tuple[str, str]]:
+    """What `parse_qsl(body.decode("latin-1"), keep_blank_values=True, errors="replace")` gives,
+    as Starlette's form parser decodes it, with fewer copies alive at once: each field is decoded
+    straight from the body, the body is emptied, then each field is unquoted and let go. A 1 MB
+    message costs one more copy of itself while it is read, not the four of decoding it whole."""
+    texts: list[tuple[str, str]] = []
+    with memoryview(body) as view:
+        start = 0
+        while start <= len(body):
+            end = body.find(b"&", start)
+            end = len(body) if end < 0 else end
+            equals = body.find(b"=", start, end)
+            cut = end if equals < 0 else equals
+            if end > start:
+                texts.append((str(view[start:cut], "latin-1"), str(view[cut + 1 : end], "latin-1")))
+            start = end + 1
+    body.clear()
+    texts.reverse()
+    pairs = []
+    while texts:
+        name, value = texts.pop()
+        pairs.append((_unquoted(name), _unquoted(value)))
+    return pairs
+
+
+def _unquoted(text: str) -> str:
+    return unquote(text.replace("+", " "), encoding="utf-8", errors="replace")
 
 
 def run_form(form: FormData) -> RunForm:
