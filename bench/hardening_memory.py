@@ -7,7 +7,8 @@ Each case starts its own server (`--speed 0`, shipped scenarios), warms it with 
 resets the kernel's peak-RSS mark (`/proc/PID/clear_refs`, Linux, needs the process to be
 ours), sends its requests, and reads VmHWM (peak) and VmRSS (now) from `/proc/PID/status`.
 
-- message: one 1 MiB `message` to quick-team (which echoes it), streamed, then with stream=false.
+- message: one 1 MiB `message` to quick-team (which echoes it), streamed, then with stream=false;
+  then the same to a team whose answer does not repeat the message.
 - files: 40 files of 1 MiB each in one request, streamed, then with stream=false.
 - session: 5,000 runs into one session (`--max-session-runs` 100 keeps the newest 100).
 - sessions: 20,000 session ids, two runs each (`--max-sessions` 1000 keeps 1,000), each also
@@ -44,6 +45,13 @@ faults:
     times: 1
     per: session
 """
+FIXED = """version: 1
+team: {id: fixed, name: Fixed}
+scenarios:
+  - name: answer
+    events:
+      - text: "A short answer that does not repeat the question."
+"""
 
 
 def free_port() -> int:
@@ -62,7 +70,7 @@ def status(pid: int) -> dict[str, int]:
 
 
 @contextmanager
-def server(scenarios: Path, *extra: str) -> Iterator[tuple[int, int]]:
+def server(scenarios: Path, *extra: str, warm: str = "/teams/quick-team/runs") -> Iterator[tuple[int, int]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
     command = [
@@ -85,7 +93,7 @@ def server(scenarios: Path, *extra: str) -> Iterator[tuple[int, int]]:
         deadline = time.monotonic() + 20
         while True:
             try:
-                post(port, "/teams/quick-team/runs" if scenarios.name == "scenarios" else "/health", b"message=warm")
+                post(port, warm, b"message=warm")
                 break
             except OSError:
                 if time.monotonic() > deadline:
@@ -151,27 +159,31 @@ def multipart(files: int, size: int, stream: bool) -> tuple[bytes, str]:
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def _post_into(answers: list[tuple[int, int]], port: int, body: bytes, *content_type: str) -> None:
-    answers.append(post(port, "/teams/quick-team/runs", body, *content_type))
+def _post_into(
+    answers: list[tuple[int, int]], port: int, body: bytes, *content_type: str, team: str = "quick-team"
+) -> None:
+    answers.append(post(port, f"/teams/{team}/runs", body, *content_type))
 
 
-def case_message() -> list[dict[str, object]]:
+def case_message(tmp: Path) -> list[dict[str, object]]:
+    (tmp / "fixed.yaml").write_text(FIXED)
     message = ("word " * (MIB // 5 + 1))[:MIB]
     rows = []
-    for stream in (True, False):
-        body = urlencode({"message": message, "stream": str(stream).lower()}).encode()
-        with server(ROOT / "scenarios") as (port, pid):
-            answer: list[tuple[int, int]] = []
-            row = measure(pid, functools.partial(_post_into, answer, port, body))
-        rows.append(
-            {
-                "case": f"1 MiB message, stream={str(stream).lower()}",
-                "input_mib": 1.0,
-                "status": answer[0][0],
-                "answer_mib": answer[0][1] / MIB,
-                **row,
-            }
-        )
+    for team, scenarios in (("quick-team", ROOT / "scenarios"), ("fixed", tmp)):
+        for stream in (True, False):
+            body = urlencode({"message": message, "stream": str(stream).lower()}).encode()
+            with server(scenarios, warm=f"/teams/{team}/runs") as (port, pid):
+                answer: list[tuple[int, int]] = []
+                row = measure(pid, functools.partial(_post_into, answer, port, body, team=team))
+            rows.append(
+                {
+                    "case": f"1 MiB message to {team}, stream={str(stream).lower()}",
+                    "input_mib": 1.0,
+                    "status": answer[0][0],
+                    "answer_mib": answer[0][1] / MIB,
+                    **row,
+                }
+            )
     return rows
 
 
@@ -220,7 +232,7 @@ def case_session() -> list[dict[str, object]]:
 def case_sessions(tmp: Path) -> list[dict[str, object]]:
     (tmp / "counted.yaml").write_text(COUNTED)
     rows = []
-    with server(tmp) as (port, pid):
+    with server(tmp, warm="/health") as (port, pid):
 
         def ids(start: int, count: int) -> Callable[[], None]:
             def send() -> None:
@@ -268,7 +280,7 @@ def main(cases: list[str]) -> None:
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp:
         runners: dict[str, Callable[[], list[dict[str, object]]]] = {
-            "message": case_message,
+            "message": lambda: case_message(Path(tmp)),
             "files": case_files,
             "session": case_session,
             "sessions": lambda: case_sessions(Path(tmp)),
