@@ -138,17 +138,18 @@ class _MultipartReader:
                 raise ApiError(413, f"message is over the {limit} limit (--max-message-size)")
             if self._name != "message" and size > TEXT_FIELD_LIMIT:
                 raise ApiError(400, f"Part exceeded maximum size of {TEXT_FIELD_LIMIT // 1024}KB.")
-            self._text += data[start:end]
+            self._text += memoryview(data)[start:end]
 
     def on_part_end(self) -> None:
         if self._sink is not None:
             self.echoed += len(self._sink.head)
             self.items.append((self._name, self._sink.upload()))
         elif self._text is not None:
-            self.items.append((self._name, _decode(bytes(self._text), self.charset)))
+            self.items.append((self._name, _decode(self._text, self.charset)))  # no bytes() copy of a 1 MB text
+            self._text = None
 
 
-def _decode(value: bytes, charset: str) -> str:
+def _decode(value: bytes | bytearray, charset: str) -> str:
     """As Starlette does: the form's charset, else Latin-1, so no name fails to decode."""
     try:
         return value.decode(charset)
