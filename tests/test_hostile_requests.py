@@ -153,6 +153,27 @@ def test_deep_json_bodies_are_a_422(http: httpx.Client, method: str, path: str) 
     assert error_detail(response, 422) == "body: JSON decode error"
 
 
+@pytest.mark.parametrize("field", ["metadata", "session_state"])
+def test_deep_json_in_a_form_field_is_dropped_as_agno_drops_bad_json(http: httpx.Client, field: str) -> None:
+    response = http.post(QUICK, data={"message": "hi", field: DEEP})
+    assert response.status_code == 200 and parse_sse(response.content)[-1][0] == "TeamRunCompleted"
+
+
+@pytest.mark.parametrize("path", ["/agui", "/teams/quick-team/agui", "/api/chat", "/teams/quick-team/chat"])
+def test_deep_json_protocol_bodies_are_a_422(http: httpx.Client, path: str) -> None:
+    response = http.post(path, content=DEEP, headers={"content-type": "application/json"})
+    assert error_detail(response, 422).startswith("body: JSON decode error")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/__mock/verify"), ("POST", "/__mock/reset"), ("PUT", "/__mock/teams/quick-team/scenario")],
+)
+def test_deep_json_control_bodies_are_a_400(http: httpx.Client, method: str, path: str) -> None:
+    response = http.request(method, path, content=DEEP, headers={"content-type": "application/json"})
+    assert error_detail(response, 400).startswith("the body is not JSON")
+
+
 # -- amplification -------------------------------------------------------------------------
 
 

@@ -54,7 +54,7 @@ async def _json(request: Request, *, empty: Any = None) -> Any:
         return empty
     try:
         return json.loads(raw)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than json can go
         raise ApiError(400, f"the body is not JSON: {error}") from None
 
 

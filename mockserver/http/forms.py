@@ -160,7 +160,7 @@ def _json_object(raw: Any) -> Any:
         return None
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # too deep for json is bad JSON too, dropped as agno drops it
         return None
 
 

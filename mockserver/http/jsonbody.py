@@ -29,7 +29,7 @@ async def read_json(request: Request) -> dict[str, Any]:
             raise ApiError(413, f"Request body is over --max-json-size ({limit} bytes)")
     try:
         parsed = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than json can go
         raise validation_error("body", "json_invalid", f"JSON decode error: {error}", None, where="body") from None
     if not isinstance(parsed, dict):
         raise validation_error("body", "model_attributes_type", "Input should be a JSON object", parsed)
