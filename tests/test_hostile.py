@@ -3,16 +3,20 @@ traceback, a hang or a blown stack, and the other files still load."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
 from mockserver.scenarios import yamlsource
 from mockserver.scenarios.limits import Limits
 from mockserver.scenarios.loader import ScenarioError, load_directory, load_text
+from mockserver.settings import Settings
+from tests.conftest import parse_sse, run_server
 
 HEAD = "version: 1\nteam:\n  id: {team}\nscenarios:\n  - name: s\n    events:\n      - text: hi\n"
 LAST_LINE = HEAD.count("\n")
@@ -145,3 +149,22 @@ def test_a_file_that_breaks_a_reader_is_a_problem_of_that_file(tmp_path: Path, m
     assert [str(p) for p in raised.value.problems] == [
         f"{tmp_path / 'a.yaml'}:1: the file could not be read (RuntimeError: a reader bug); expected a scenario file"
     ]
+
+
+def test_a_tool_result_of_json_too_deep_to_parse_plays_in_every_protocol(tmp_path: Path) -> None:
+    # A text result that looks like JSON is parsed by the AG-UI and AI SDK encoders, as agno's do.
+    deep = "[" * 3000 + "]" * 3000
+    (tmp_path / "deep.yaml").write_text(HEAD.format(team="deep") + f'      - tool: x\n        result: "{deep}"\n')
+    user = {"id": "u1", "role": "user", "parts": [{"type": "text", "text": "hi"}]}
+    agui = {"threadId": "t", "runId": "r", "messages": [{"id": "m1", "role": "user", "content": "hi"}]}
+    with run_server(Settings(scenarios=tmp_path, speed=0)) as url:
+        answers = [
+            httpx.post(f"{url}/teams/deep/runs", data={"message": "hi"}, timeout=10),
+            httpx.post(f"{url}/teams/deep/agui", json=agui, timeout=10),
+            httpx.post(f"{url}/teams/deep/chat", json={"id": "c", "messages": [user]}, timeout=10),
+        ]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert all("[[[[" in answer.text for answer in answers)
+    assert parse_sse(answers[0].content)[-1][0] == "TeamRunCompleted"
+    assert json.loads(answers[1].text.strip().rsplit("data: ", 1)[-1])["type"] == "RUN_FINISHED"
+    assert answers[2].text.strip().endswith("data: [DONE]")

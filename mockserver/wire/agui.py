@@ -39,7 +39,7 @@ def to_json_str(value: str | None) -> str:
     try:
         json.loads(value)
         return value
-    except (json.JSONDecodeError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         pass
     try:
         return ascii_json(ast.literal_eval(value))

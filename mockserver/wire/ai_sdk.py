@@ -42,7 +42,7 @@ def tool_output(result: Any) -> Any:
     if isinstance(result, str):
         try:
             return json.loads(result)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             return result
     return result
 
