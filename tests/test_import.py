@@ -87,3 +87,14 @@ def test_a_file_that_is_neither_is_refused_with_a_reason(tmp_path: Path) -> None
     result = run_import(str(tmp_path / "notes.txt"), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert "no SSE frames" in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_json_nested_deeper_than_json_can_go_is_refused_with_a_reason(tmp_path: Path) -> None:
+    har = tmp_path / "deep.har"
+    har.write_text('{"log": ' + "[" * 5000 + "]" * 5000 + "}")
+    frames = tmp_path / "deep.sse"
+    frames.write_text("event: TeamRunStarted\ndata: " + "[" * 5000 + "]" * 5000 + "\n\n")
+    for path, reason in ((har, "not valid JSON"), (frames, "no SSE frames")):
+        result = run_import(str(path), "--out", str(tmp_path / "out"))
+        assert result.returncode == 1, result.stderr
+        assert reason in result.stderr and "Traceback" not in result.stderr

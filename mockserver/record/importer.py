@@ -113,7 +113,7 @@ def read_runs(path: Path) -> list[RecordedRun]:
     if text.lstrip().startswith("{"):
         try:
             document = json.loads(text)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise UnreadableCapture(f"not valid JSON (a HAR file is JSON): {error}") from None
         if isinstance(document, dict) and "log" in document:
             return runs_from_har(document)

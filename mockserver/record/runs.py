@@ -94,7 +94,7 @@ def parse_block(block: str) -> tuple[str, dict[str, Any]] | None:
         return None
     try:
         data = json.loads("\n".join(data_lines))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
