@@ -174,6 +174,46 @@ def test_deep_json_control_bodies_are_a_400(http: httpx.Client, method: str, pat
     assert error_detail(response, 400).startswith("the body is not JSON")
 
 
+# What Python's json reads but no answer can carry: NaN, infinities, a lone surrogate.
+UNWRITABLE = ['{"a": NaN}', '{"a": -Infinity}', '{"a": 1e999}', '{"a": "\\ud800"}', '{"\\udfff": 1}']
+
+
+@pytest.mark.parametrize("value", UNWRITABLE)
+@pytest.mark.parametrize("field", ["metadata", "session_state"])
+def test_form_json_no_answer_could_carry_is_dropped_and_the_session_stays_readable(
+    http: httpx.Client, field: str, value: str
+) -> None:
+    session = f"unwritable-{field}-{UNWRITABLE.index(value)}"
+    for stream in ("true", "false"):
+        response = http.post(QUICK, data={"message": "hi", field: value, "stream": stream, "session_id": session})
+        assert response.status_code == 200, response.text[:300]
+    assert http.get(f"/sessions/{session}").status_code == 200
+    assert len(http.get(f"/sessions/{session}/runs").json()) == 2
+
+
+@pytest.mark.parametrize("value", UNWRITABLE)
+def test_json_bodies_no_answer_could_carry_are_refused(http: httpx.Client, value: str) -> None:
+    headers = {"content-type": "application/json"}
+    agui = '{"threadId": "t", "runId": "r", "messages": [], "state": ' + value + "}"
+    assert error_detail(http.post("/teams/quick-team/agui", content=agui, headers=headers), 422)
+    assert error_detail(http.post("/teams/quick-team/chat", content='{"x": ' + value + "}", headers=headers), 422)
+    session_id = session_with_a_run(http)
+    patch = http.patch(f"/sessions/{session_id}", content='{"session_state": ' + value + "}", headers=headers)
+    assert error_detail(patch, 422) == "body: JSON decode error"
+    assert http.get(f"/sessions/{session_id}/runs").status_code == 200
+
+
+@pytest.mark.parametrize("charset", ["unicode_escape", "raw_unicode_escape", "punycode", "utf-16", "nonsense"])
+def test_a_multipart_charset_that_gives_no_text_is_read_as_latin_1(http: httpx.Client, charset: str) -> None:
+    body = b'--x\r\nContent-Disposition: form-data; name="message"\r\n\r\nhi \\ud800\r\n--x--\r\n'
+    headers = {"content-type": f"multipart/form-data; boundary=x; charset={charset}"}
+    response = http.post(QUICK, content=body, headers=headers)
+    if charset == "punycode":  # decodes the field's name too, so there is no `message`
+        assert error_detail(response, 422) == "message: Field required"
+    else:
+        assert response.status_code == 200 and parse_sse(response.content)[-1][0] == "TeamRunCompleted"
+
+
 # -- amplification -------------------------------------------------------------------------
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import base64
 import codecs
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mockserver import jsontext
 from mockserver.agentos.errors import Invalid, Unsupported
 from mockserver.scenarios.templates import human_size
 
@@ -187,8 +187,8 @@ def parse_files_metadata(raw: str | None) -> list[dict[str, Any] | None]:
     if len(raw.encode("utf-8")) > FILES_METADATA_LIMIT:
         raise Invalid(f"files_metadata exceeds the {FILES_METADATA_LIMIT}-byte limit")
     try:
-        parsed = json.loads(raw)
-    except (ValueError, RecursionError):  # "[" * 4000 fits in the limit and is too deep for json
+        parsed = jsontext.loads(raw)
+    except ValueError:  # "[" * 4000 fits in the limit and is too deep to read
         return []
     if not isinstance(parsed, list):
         return []

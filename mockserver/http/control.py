@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from mockserver import jsontext
 from mockserver.control import ControlError
 from mockserver.control.choice import override_from
 from mockserver.control.journal import Journal, parse_filters
@@ -53,8 +54,8 @@ async def _json(request: Request, *, empty: Any = None) -> Any:
     if not raw.strip():
         return empty
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than json can go
+        return jsontext.loads(raw)
+    except ValueError as error:
         raise ApiError(400, f"the body is not JSON: {error}") from None
 
 

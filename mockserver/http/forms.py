@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -10,6 +9,7 @@ from urllib.parse import unquote
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import ClientDisconnect, Request
 
+from mockserver import jsontext
 from mockserver.agentos.media import Upload
 from mockserver.http.errors import ApiError, validation_error
 from mockserver.http.multipart import MAX_FIELDS, UploadLimits, read_multipart
@@ -159,8 +159,8 @@ def _json_object(raw: Any) -> Any:
     if not isinstance(raw, str) or not raw:
         return None
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):  # too deep for json is bad JSON too, dropped as agno drops it
+        return jsontext.loads(raw)
+    except ValueError:  # NaN or nesting too deep is bad JSON too, dropped as agno drops bad JSON
         return None
 
 

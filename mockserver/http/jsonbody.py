@@ -6,11 +6,11 @@ the same kind of answer it would get from agno's own endpoints.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 
+from mockserver import jsontext
 from mockserver.http.errors import ApiError, validation_error
 from mockserver.scenarios.model import Team
 from mockserver.state import AppState, Space
@@ -28,8 +28,8 @@ async def read_json(request: Request) -> dict[str, Any]:
         if len(body) > limit:
             raise ApiError(413, f"Request body is over --max-json-size ({limit} bytes)")
     try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than json can go
+        parsed = jsontext.loads(body)
+    except ValueError as error:
         raise validation_error("body", "json_invalid", f"JSON decode error: {error}", None, where="body") from None
     if not isinstance(parsed, dict):
         raise validation_error("body", "model_attributes_type", "Input should be a JSON object", parsed)

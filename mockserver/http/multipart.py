@@ -8,6 +8,7 @@ echo (`agentos/media.py` classifies and echoes them).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ from mockserver.http.errors import ApiError
 from mockserver.scenarios.templates import human_size
 
 TEXT_FIELD_LIMIT = 1024 * 1024
+_UTF8 = frozenset({"utf-8", "utf8", "utf_8"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_FIELDS = 1000
 # After a limit is hit, the rest of the body is read and thrown away (so the client, still
 # sending, gets to read the 413) up to this many bytes; past that the connection is closed.
@@ -150,11 +153,18 @@ class _MultipartReader:
 
 
 def _decode(value: bytes | bytearray, charset: str) -> str:
-    """As Starlette does: the form's charset, else Latin-1, so no name fails to decode."""
+    """As Starlette does: the form's charset, else Latin-1, so no name fails to decode.
+
+    A charset that gives no text is taken as unknown too: a codec that fails in its own way
+    (`punycode` raises a bare UnicodeError), or one such as `unicode_escape` that can give lone
+    surrogates, which no answer could carry (UTF-8 cannot encode them)."""
     try:
-        return value.decode(charset)
-    except (UnicodeDecodeError, LookupError):
+        text = value.decode(charset)
+    except (ValueError, LookupError):
         return value.decode("latin-1")
+    if charset.lower() not in _UTF8 and _SURROGATE.search(text):
+        return value.decode("latin-1")
+    return text
 
 
 async def read_multipart(request: Request, limits: UploadLimits) -> FormData:

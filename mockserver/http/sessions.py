@@ -11,7 +11,6 @@ user's session is "not found", with AgentOS's wording for each route.
 from __future__ import annotations
 
 import calendar
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
+from mockserver import jsontext
 from mockserver.agentos.sessions import Session, SessionStore
 from mockserver.http.discovery import DB_ID
 from mockserver.http.errors import ApiError
@@ -129,8 +129,8 @@ async def _json_body(request: Request, *, model: bool = False) -> Any:
             agentos_detail=[{"type": "model_attributes_type", "loc": ["body"], "msg": message, "input": given}],
         )
     try:
-        return json.loads(raw) if raw else None
-    except (ValueError, RecursionError):
+        return jsontext.loads(raw) if raw else None
+    except ValueError:
         raise ApiError(
             422,
             "body: JSON decode error",

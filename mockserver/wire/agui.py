@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import ast
 import copy
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mockserver import jsontext
 from mockserver.agentos.fold import RunFold
 from mockserver.run.plan import Frame, Plan
 from mockserver.run.stamp import ascii_json
@@ -37,9 +37,9 @@ def to_json_str(value: str | None) -> str:
     if value is None:
         return "null"
     try:
-        json.loads(value)
+        jsontext.loads(value)
         return value
-    except (ValueError, TypeError, RecursionError):
+    except (ValueError, TypeError):
         pass
     try:
         return ascii_json(ast.literal_eval(value))

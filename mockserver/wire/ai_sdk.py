@@ -17,11 +17,11 @@ A run error is an `error` part, a cancelled run an `abort` part; both end the st
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mockserver import jsontext
 from mockserver.agentos.fold import MEMBER_ENDINGS, RunFold
 from mockserver.run.plan import Frame, Plan
 from mockserver.wire.agui import format_reasoning_step
@@ -41,8 +41,8 @@ def tool_output(result: Any) -> Any:
     """A tool's result as the UI gets it: the JSON it holds, else the text itself."""
     if isinstance(result, str):
         try:
-            return json.loads(result)
-        except (ValueError, RecursionError):
+            return jsontext.loads(result)
+        except ValueError:
             return result
     return result
 
