@@ -78,6 +78,19 @@ HOSTILE: list[tuple[str, bytes, int, str]] = [
         "a list as a mapping key; expected a string or a number",
     ),
     ("cycle", (HEAD.format(team="cycle") + "x: &c [*c]\n").encode(), LAST_LINE + 1, "recursive"),
+    (
+        "nan",
+        (HEAD.format(team="nan") + "      - tool: t\n        args: {x: .nan}\n").encode(),
+        LAST_LINE + 2,
+        ".nan is a number JSON cannot carry; expected a finite number",
+    ),
+    ("inf", (HEAD.format(team="inf") + "x: -.inf\n").encode(), LAST_LINE + 1, "-.inf is a number JSON cannot carry"),
+    (
+        "surrogate",
+        (HEAD.format(team="surrogate") + '      - text: "half \\ud83d of a pair"\n').encode(),
+        LAST_LINE + 1,
+        "text with half of a surrogate pair (\\ud800-\\udfff), which UTF-8 cannot encode",
+    ),
 ]
 
 

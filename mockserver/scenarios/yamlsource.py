@@ -1,11 +1,15 @@
 """YAML read with the line of every mapping key and list item, within the limits of `Limits`.
 
 Every failure, a YAML error or a limit passed, becomes one `SourceError` at a line, so no
-file can make the loader raise anything else or recurse past Python's stack.
+file can make the loader raise anything else or recurse past Python's stack. So does a value
+YAML can hold and JSON cannot, which would break every run that sends it: `.nan`, `.inf`, and
+text with half of a surrogate pair (`"\\ud800"`).
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Hashable
 from typing import Any, ClassVar
 
@@ -19,6 +23,8 @@ from yaml.scanner import Scanner
 
 from mockserver.scenarios.limits import DEFAULT_LIMITS, Limits
 from mockserver.scenarios.templates import human_size
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class LineDict(dict):
@@ -145,11 +151,31 @@ class _Counting(Composer, SafeConstructor, Resolver):
         items.item_lines = [child.start_mark.line + 1 for child in node.value]
         return items
 
+    def construct_finite_float(self, node: yaml.ScalarNode) -> float:
+        number = float(SafeConstructor.construct_yaml_float(self, node))
+        if math.isinf(number) or math.isnan(number):
+            raise SourceError(
+                node.start_mark.line + 1, f"{node.value} is a number JSON cannot carry; expected a finite number"
+            )
+        return number
+
+    def construct_text(self, node: yaml.ScalarNode) -> str:
+        text = str(SafeConstructor.construct_yaml_str(self, node))
+        if _SURROGATE.search(text):
+            raise SourceError(
+                node.start_mark.line + 1,
+                "text with half of a surrogate pair (\\ud800-\\udfff), which UTF-8 cannot encode; "
+                "expected the character itself, or its 8-digit escape (\\U0001F600)",
+            )
+        return text
+
     # What `add_constructor` would do; its stubs take PyYAML's own loaders only.
     yaml_constructors: ClassVar[dict[str | None, Any]] = {
         **SafeConstructor.yaml_constructors,
         "tag:yaml.org,2002:map": construct_mapping,
         "tag:yaml.org,2002:seq": construct_sequence,
+        "tag:yaml.org,2002:float": construct_finite_float,
+        "tag:yaml.org,2002:str": construct_text,
     }
 
 
