@@ -6,6 +6,7 @@ the same kind of answer it would get from agno's own endpoints.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -15,9 +16,13 @@ from mockserver.http.errors import ApiError, validation_error
 from mockserver.scenarios.model import Team
 from mockserver.state import AppState, Space
 
+PARSE_ERROR = "There was an error parsing the body"
+"""FastAPI's 400 for a JSON body that stops it other than by its syntax (that is a 422)."""
+
 
 async def read_json(request: Request) -> dict[str, Any]:
-    """The body as a JSON object; 413 over `--max-json-size`, 422 when it is not a JSON object."""
+    """The body as a JSON object; 413 over `--max-json-size`, 422 when it is not a JSON object
+    (bad syntax included), 400 when it cannot be read at all, as FastAPI answers."""
     limit = request.app.state.mock.settings.max_json_size
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -29,8 +34,10 @@ async def read_json(request: Request) -> dict[str, Any]:
             raise ApiError(413, f"Request body is over --max-json-size ({limit} bytes)")
     try:
         parsed = jsontext.loads(body)
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         raise validation_error("body", "json_invalid", f"JSON decode error: {error}", None, where="body") from None
+    except ValueError:  # nesting past the stack, bytes that are not UTF-8, what JSON cannot carry
+        raise ApiError(400, PARSE_ERROR) from None
     if not isinstance(parsed, dict):
         raise validation_error("body", "model_attributes_type", "Input should be a JSON object", parsed)
     return parsed

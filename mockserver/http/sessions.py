@@ -11,6 +11,7 @@ user's session is "not found", with AgentOS's wording for each route.
 from __future__ import annotations
 
 import calendar
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,7 @@ from mockserver.agentos.sessions import Session, SessionStore
 from mockserver.http.discovery import DB_ID
 from mockserver.http.errors import ApiError
 from mockserver.http.journaling import space_of
+from mockserver.http.jsonbody import PARSE_ERROR
 from mockserver.http.routing import route
 from mockserver.scenarios.templates import human_size
 
@@ -130,7 +132,9 @@ async def _json_body(request: Request, *, model: bool = False) -> Any:
         )
     try:
         return jsontext.loads(raw) if raw else None
-    except ValueError:
+    except ValueError as error:
+        if not isinstance(error, json.JSONDecodeError):  # FastAPI's answer to any other failure
+            raise ApiError(400, PARSE_ERROR) from None
         raise ApiError(
             422,
             "body: JSON decode error",
