@@ -81,6 +81,34 @@ class GuardedH11(H11Protocol):
         self._set_timer(None)  # uvicorn's keep-alive timer takes over until the next byte
         super().on_response_complete()
 
+    def send_400_response(self, msg: str) -> None:
+        """Bytes h11 cannot read as HTTP: the documented JSON 400 (uvicorn writes text/plain, which
+        stays on `--error-format agentos`, as AgentOS runs on uvicorn too), then the connection closed.
+
+        When they come after a request whose answer has begun (pipelined garbage), uvicorn wrote
+        its 400 into that answer and the app's next write raised; the answer is finished instead,
+        and the connection closed after it. A request still unanswered is told its client left."""
+        cycle = self.cycle
+        if cycle is not None and cycle.response_started and not cycle.response_complete:
+            cycle.keep_alive = False
+            return
+        if self.error_format == "agentos":
+            super().send_400_response(msg)
+        else:
+            body = bytes(error_json(400, msg, self.error_format).body)
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ]
+            response = h11.Response(status_code=400, headers=headers, reason=b"Bad Request")
+            self.transport.write(self.conn.send(response) + self.conn.send(h11.Data(data=body)))
+            self.transport.write(self.conn.send(h11.EndOfMessage()))
+            self.transport.close()
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True
+            cycle.message_event.set()
+
     def _set_timer(self, seconds: float | None, callback: Any = None) -> None:
         self._timing_head = False
         if self._head_timer is not None:

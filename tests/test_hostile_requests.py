@@ -340,6 +340,39 @@ def test_content_length_with_transfer_encoding_is_refused_and_the_connection_clo
     assert elapsed < 1
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # a TLS hello on the plain port
+        b"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"POST /teams/quick-team/runs HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+    ],
+    ids=["tls", "chunk-size", "negative-length"],
+)
+def test_bytes_that_are_not_http_get_a_json_400_and_the_connection_closed(server: Server, data: bytes) -> None:
+    elapsed, received = server.raw(data)
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"content-type: application/json" in head.lower(), received
+    assert json.loads(body) == {"detail": "Invalid HTTP request received.", "error_code": "BAD_REQUEST"}
+    assert elapsed < 1
+
+
+@pytest.mark.parametrize("first", [b"GET /health", b"POST /teams/quick-team/runs", b"PRI *"])
+def test_garbage_after_a_request_lets_its_answer_finish_then_closes_with_a_400(server: Server, first: bytes) -> None:
+    # uvicorn wrote its 400 into the answer under way, and the app's next write raised (a traceback,
+    # which the server fixture looks for in the log).
+    body = b"message=hi" if first.startswith(b"POST") else b""
+    head = first + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    request = head + b"Content-Length: %d\r\n\r\n%s" % (len(body), body) + b"GARBAGE\x00\r\n\r\n"
+    elapsed, received = server.raw(request)
+    answers = received.split(b"HTTP/1.1 ")[1:]
+    assert len(answers) == 2 and answers[1].startswith(b"400 "), received[-500:]
+    assert not answers[0].startswith(b"400 ") and not answers[0].startswith(b"5")
+    if first.startswith(b"POST"):
+        assert b"event: TeamRunCompleted" in answers[0] and answers[0].endswith(b"\r\n0\r\n\r\n")
+    assert elapsed < 2
+
+
 def test_a_head_sent_too_slowly_gets_a_408_and_the_connection_closed(server: Server) -> None:
     elapsed, received = server.raw(b"POST /teams/quick-team/runs HTTP/1.1\r\nHost: x\r\n")
     assert received.startswith(b"HTTP/1.1 408 ")
