@@ -7,8 +7,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 from mockserver.scenarios.loader import load_directory
 from mockserver.scenarios.model import RawEvent
@@ -98,3 +100,65 @@ def test_json_nested_deeper_than_json_can_go_is_refused_with_a_reason(tmp_path: 
         result = run_import(str(path), "--out", str(tmp_path / "out"))
         assert result.returncode == 1, result.stderr
         assert reason in result.stderr and "Traceback" not in result.stderr
+
+
+ENTRY = {"request": {"method": "POST", "url": "http://x/teams/t/runs"}, "response": {"content": {}}}
+STREAM = {"mimeType": "text/event-stream", "text": "event: TeamRunStarted\ndata: {}\n\n"}
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        ({"log": 5}, "not a HAR file: its `log.entries` is not a list"),
+        ({"log": {"entries": {"a": 1}}}, "not a HAR file"),
+        ({"log": {"entries": [5, None, {"request": 5, "response": []}]}}, "no streamed POST /teams/{id}/runs entries"),
+        (
+            {"log": {"entries": [{**ENTRY, "response": {"content": {**STREAM, "encoding": "base64", "text": "@"}}}]}},
+            "no streamed POST /teams/{id}/runs entries",
+        ),
+        (
+            {"log": {"entries": [{**ENTRY, "response": {"content": STREAM}, "timings": {"wait": "x", "send": None}}]}},
+            None,
+        ),
+        (
+            {
+                "log": {
+                    "entries": [
+                        {
+                            **ENTRY,
+                            "request": {**ENTRY["request"], "url": "http://x/teams/..%2f..%2fx/runs"},
+                            "response": {"content": STREAM},
+                        }
+                    ]
+                }
+            },
+            "its runs do not make a scenario that loads",
+        ),
+        (
+            {
+                "log": {
+                    "entries": [
+                        {
+                            **ENTRY,
+                            "request": {**ENTRY["request"], "url": "http://x/teams/a%20b/runs"},
+                            "response": {"content": STREAM},
+                        }
+                    ]
+                }
+            },
+            "its runs do not make a scenario that loads",
+        ),
+    ],
+    ids=["log", "entries", "parts", "base64", "timings", "traversal", "team-id"],
+)
+def test_a_malformed_har_file_is_refused_with_a_reason(tmp_path: Path, document: Any, reason: str | None) -> None:
+    path = tmp_path / "capture.har"
+    path.write_text(json.dumps(document))
+    result = run_import(str(path), "--out", str(tmp_path / "out"))
+    assert "Traceback" not in result.stderr
+    if reason is None:  # timings that are not numbers count as none
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "out" / "t.yaml").exists()
+    else:
+        assert result.returncode == 1 and reason in result.stderr, result.stderr
+        assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -16,6 +16,7 @@ from starlette.types import Message
 
 from mockserver.record.proxy import RecordingProxy
 from mockserver.record.writer import RecordingFolder, RecordingRefused
+from mockserver.scenarios.loader import ScenarioError
 
 GRACE_SECONDS = 1
 """How long Ctrl-C waits for a run still streaming; it is not recorded either way."""
@@ -146,6 +147,9 @@ def import_capture(file: Path, out: Path, *, rename: str | None) -> int:
         written = import_file(file, folder)
     except (OSError, UnreadableCapture, RecordingRefused) as error:
         print(f"mockserver import: {file}: {error}", file=sys.stderr)
+        return 1
+    except ScenarioError as error:  # what the capture holds makes no scenario the mock can load
+        print(f"mockserver import: {file}: its runs do not make a scenario that loads:\n{error}", file=sys.stderr)
         return 1
     for run, path, added in written:
         note = "" if added else " (message already imported: the replay answers with the first)"

@@ -48,24 +48,30 @@ def runs_from_sse(text: str) -> list[RecordedRun]:
 
 
 def runs_from_har(document: dict[str, Any]) -> list[RecordedRun]:
+    entries = _mapping(document.get("log")).get("entries")
+    if not isinstance(entries, list):
+        raise UnreadableCapture("not a HAR file: its `log.entries` is not a list")
     runs = []
-    for entry in (document.get("log") or {}).get("entries") or []:
-        request, response = entry.get("request") or {}, entry.get("response") or {}
+    for entry in map(_mapping, entries):
+        request, response = _mapping(entry.get("request")), _mapping(entry.get("response"))
         match = TEAM_RUN_PATH.search(urllib.parse.urlsplit(str(request.get("url", ""))).path)
-        content = response.get("content") or {}
+        content = _mapping(response.get("content"))
         if request.get("method") != "POST" or match is None or "event-stream" not in str(content.get("mimeType", "")):
             continue
         text = str(content.get("text") or "")
         if content.get("encoding") == "base64":
-            text = base64.b64decode(text).decode("utf-8", errors="replace")
+            try:
+                text = base64.b64decode(text).decode("utf-8", errors="replace")
+            except ValueError:  # not base64 after all: the entry holds no frames we can read
+                continue
         frames = parse_sse(text)
         if not frames:
             continue
-        timings = entry.get("timings") or {}
-        head = sum(max(float(timings.get(phase) or 0), 0.0) for phase in HAR_PHASES) / 1000
-        receive = max(float(timings.get("receive") or 0), 0.0) / 1000
+        timings = _mapping(entry.get("timings"))
+        head = sum(_milliseconds(timings.get(phase)) for phase in HAR_PHASES) / 1000
+        receive = _milliseconds(timings.get("receive")) / 1000
         step = receive / max(len(frames) - 1, 1)
-        fields, files = _har_form(request.get("postData") or {})
+        fields, files = _har_form(_mapping(request.get("postData")))
         runs.append(
             RecordedRun(
                 team_id=urllib.parse.unquote(match.group(1)),
@@ -82,11 +88,26 @@ def runs_from_har(document: dict[str, Any]) -> list[RecordedRun]:
     return runs
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one: a HAR file's parts as the format says they are."""
+    return value if isinstance(value, dict) else {}
+
+
+def _milliseconds(value: Any) -> float:
+    """A HAR timing; -1 (not applicable) or anything but a finite number counts as none."""
+    try:
+        number = float(value or 0)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if 0 < number < float("inf") else 0.0
+
+
 def _har_form(post: dict[str, Any]) -> tuple[dict[str, str], tuple[FileInfo, ...]]:
     """The text fields and files' metadata of a HAR request body (its params, else its text)."""
     fields: dict[str, str] = {}
     files: list[FileInfo] = []
-    for param in post.get("params") or []:
+    params = post.get("params")
+    for param in map(_mapping, params if isinstance(params, list) else []):
         if param.get("fileName"):
             files.append(FileInfo(param["fileName"], param.get("contentType"), len(str(param.get("value") or ""))))
         elif "name" in param:
