@@ -218,6 +218,27 @@ def test_a_multipart_charset_that_gives_no_text_is_read_as_latin_1(http: httpx.C
         assert response.status_code == 200 and parse_sse(response.content)[-1][0] == "TeamRunCompleted"
 
 
+HUGE = "9" * 5000  # more digits than `int` reads
+
+
+@pytest.mark.parametrize("number", ["²", "٣", HUGE], ids=["superscript", "arabic-indic", "huge"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/__mock/requests/{n}",
+        "/__mock/requests?since={n}",
+        "/__mock/requests?limit={n}",
+        "/memories?limit={n}&page={n}",
+        "/sessions?limit={n}&page={n}",
+    ],
+)
+def test_numbers_int_cannot_read_are_a_4xx_or_the_default(http: httpx.Client, path: str, number: str) -> None:
+    # `str.isdigit` takes "²", which `int` refuses, and `int` refuses more than 4,300 digits.
+    response = http.get(path.format(n=number))
+    assert response.status_code in (200, 400, 404, 422), response.text[:300]
+    assert response.headers["content-type"] == "application/json"
+
+
 # -- amplification -------------------------------------------------------------------------
 
 

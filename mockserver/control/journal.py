@@ -150,8 +150,8 @@ def parse_filters(params: Mapping[str, str]) -> Filters:
         values["limit"] = whole_number("limit", params["limit"])
     since = params.get("since")
     if since is not None:
-        if since.isdigit():
-            values["since_id"] = int(since)
+        if (since_id := digits(since)) is not None:
+            values["since_id"] = since_id
         else:
             values["since_time"] = _iso(since)
     return Filters(**values)
@@ -166,9 +166,16 @@ def compile_regex(name: str, pattern: Any) -> re.Pattern[str]:
         raise ControlError(f"{name}: bad regular expression {pattern!r}: {error}") from None
 
 
+def digits(text: str) -> int | None:
+    """The whole number `text` spells in ASCII digits, else None. `str.isdigit` also takes "²",
+    which `int` refuses, and `int` refuses more than 4,300 digits: either was a 500."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 def whole_number(name: str, value: Any) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    if isinstance(value, str) and (number := digits(value)) is not None:
+        return number
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     raise ControlError(f"{name}: expected a whole number >= 0, got {value!r}")

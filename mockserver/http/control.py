@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from mockserver import jsontext
 from mockserver.control import ControlError
 from mockserver.control.choice import override_from
-from mockserver.control.journal import Journal, parse_filters
+from mockserver.control.journal import Journal, digits, parse_filters
 from mockserver.http.errors import ApiError
 from mockserver.http.journaling import space_of
 from mockserver.scenarios.loader import ScenarioError, load_text
@@ -69,7 +69,8 @@ async def list_requests(request: Request) -> Response:
 
 async def get_request(request: Request) -> Response:
     raw = request.path_params["entry_id"]
-    entry = space_of(request).journal.get(int(raw)) if raw.isdigit() else None
+    entry_id = digits(raw)
+    entry = space_of(request).journal.get(entry_id) if entry_id is not None else None
     if entry is None:
         size = _state(request).settings.journal_size
         raise ApiError(404, f"no request {raw!r} in the journal (it keeps the last {size})")

@@ -37,8 +37,16 @@ def _page_numbers(request: Request, default_limit: int) -> tuple[int, int]:
     values = []
     for name, default in (("page", 1), ("limit", default_limit)):
         raw = request.query_params.get(name, "")
-        values.append(int(raw) if raw.isdigit() and int(raw) > 0 else default)
+        values.append(_positive(raw) or default)
     return values[0], values[1]
+
+
+def _positive(raw: str) -> int | None:
+    try:
+        value = int(raw)
+    except ValueError:  # not a number, or one of more than 4,300 digits
+        return None
+    return value if value > 0 else None
 
 
 def page_of(items: list[Any], page: int, limit: int) -> dict[str, Any]:
