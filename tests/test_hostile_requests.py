@@ -239,6 +239,12 @@ def test_numbers_int_cannot_read_are_a_4xx_or_the_default(http: httpx.Client, pa
     assert response.headers["content-type"] == "application/json"
 
 
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_since_time_past_the_calendar_in_utc_is_a_400(http: httpx.Client, since: str) -> None:
+    response = http.get("/__mock/requests", params={"since": since})
+    assert error_detail(response, 400).startswith("since: expected an entry id or an ISO time")
+
+
 # -- amplification -------------------------------------------------------------------------
 
 

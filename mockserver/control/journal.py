@@ -185,11 +185,11 @@ def _iso(text: str) -> str:
     """An ISO time as the journal writes it (UTC, milliseconds, `Z`), so strings compare as times."""
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        utc = moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: an offset that takes it past year 1 or 9999
         raise ControlError(
             f"since: expected an entry id or an ISO time such as 2026-01-31T10:00:00Z, got {text!r}"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    utc = moment.astimezone(timezone.utc)
     return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
