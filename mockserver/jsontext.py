@@ -18,6 +18,11 @@ from typing import Any
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def holds_surrogate(text: str) -> bool:
+    """Whether `text` holds half of a surrogate pair, which UTF-8 (so no answer) can encode."""
+    return _SURROGATE.search(text) is not None
+
+
 def loads(text: str | bytes | bytearray) -> Any:
     """`json.loads(text)`, raising `ValueError` for anything that cannot be written back as JSON."""
     if not isinstance(text, str):  # as json.loads decodes bytes: UTF-8, -16 or -32 by their start
@@ -26,7 +31,7 @@ def loads(text: str | bytes | bytearray) -> Any:
         value = json.loads(text, parse_constant=_constant, parse_float=_finite)
     except RecursionError:
         raise ValueError("JSON nested deeper than it can be read") from None
-    if "\\u" in text or _SURROGATE.search(text):
+    if "\\u" in text or holds_surrogate(text):
         _check_text(value)
     return value
 
@@ -48,7 +53,7 @@ def _check_text(value: Any) -> None:
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            if _SURROGATE.search(item):
+            if holds_surrogate(item):
                 raise ValueError("a string holds an unpaired surrogate (\\ud800-\\udfff), which is not text")
         elif isinstance(item, dict):
             pending.extend(item)

@@ -8,7 +8,6 @@ echo (`agentos/media.py` classifies and echoes them).
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,15 +18,15 @@ from starlette.requests import ClientDisconnect, Request
 
 from mockserver.agentos.media import Upload
 from mockserver.http.errors import ApiError
+from mockserver.jsontext import holds_surrogate
 from mockserver.scenarios.templates import human_size
 
 TEXT_FIELD_LIMIT = 1024 * 1024
-_UTF8 = frozenset({"utf-8", "utf8", "utf_8"})
-_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_FIELDS = 1000
 # After a limit is hit, the rest of the body is read and thrown away (so the client, still
 # sending, gets to read the 413) up to this many bytes; past that the connection is closed.
 DRAIN_LIMIT = 4 * 1024**3
+_UTF8 = frozenset({"utf-8", "utf8", "utf_8"})
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,7 @@ def _decode(value: bytes | bytearray, charset: str) -> str:
         text = value.decode(charset)
     except (ValueError, LookupError):
         return value.decode("latin-1")
-    if charset.lower() not in _UTF8 and _SURROGATE.search(text):
+    if charset.lower() not in _UTF8 and holds_surrogate(text):
         return value.decode("latin-1")
     return text
 

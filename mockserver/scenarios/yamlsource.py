@@ -9,7 +9,6 @@ text with half of a surrogate pair (`"\\ud800"`).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Hashable
 from typing import Any, ClassVar
 
@@ -21,10 +20,9 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
+from mockserver.jsontext import holds_surrogate
 from mockserver.scenarios.limits import DEFAULT_LIMITS, Limits
 from mockserver.scenarios.templates import human_size
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class LineDict(dict):
@@ -161,7 +159,7 @@ class _Counting(Composer, SafeConstructor, Resolver):
 
     def construct_text(self, node: yaml.ScalarNode) -> str:
         text = str(SafeConstructor.construct_yaml_str(self, node))
-        if _SURROGATE.search(text):
+        if holds_surrogate(text):
             raise SourceError(
                 node.start_mark.line + 1,
                 "text with half of a surrogate pair (\\ud800-\\udfff), which UTF-8 cannot encode; "
