@@ -23,6 +23,7 @@ import os
 import signal
 import socket
 import sys
+from http import HTTPStatus
 from types import FrameType
 from typing import Any
 
@@ -95,16 +96,7 @@ class GuardedH11(H11Protocol):
         if self.error_format == "agentos":
             super().send_400_response(msg)
         else:
-            body = bytes(error_json(400, msg, self.error_format).body)
-            headers = [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ]
-            response = h11.Response(status_code=400, headers=headers, reason=b"Bad Request")
-            self.transport.write(self.conn.send(response) + self.conn.send(h11.Data(data=body)))
-            self.transport.write(self.conn.send(h11.EndOfMessage()))
-            self.transport.close()
+            self._answer_and_close(HTTPStatus.BAD_REQUEST, msg)
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True
             cycle.message_event.set()
@@ -127,9 +119,17 @@ class GuardedH11(H11Protocol):
             return
         if self.conn.our_state is h11.IDLE and self.conn.their_state is h11.IDLE:
             detail = f"The request head did not arrive within {self.read_timeout:g} s (--read-timeout)"
-            body = bytes(error_json(408, detail, self.error_format).body)
-            head = f"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: {len(body)}"
-            self.transport.write(head.encode("ascii") + b"\r\nconnection: close\r\n\r\n" + body)
+            self._answer_and_close(HTTPStatus.REQUEST_TIMEOUT, detail)
+        else:
+            self.transport.close()
+
+    def _answer_and_close(self, status: HTTPStatus, detail: str) -> None:
+        """The documented JSON error written as bytes, past h11 (which has no request to answer,
+        or has given up on the connection's bytes), then the connection closed."""
+        body = bytes(error_json(int(status), detail, self.error_format).body)
+        head = f"HTTP/1.1 {status.value} {status.phrase}\r\ncontent-type: application/json\r\n"
+        head += f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+        self.transport.write(head.encode("ascii") + body)
         self.transport.close()
 
 
