@@ -92,8 +92,8 @@ def parse_block(block: str) -> tuple[str, dict[str, Any]] | None:
             data_lines.append(line[len("data:") :].lstrip(" "))
     if not data_lines:
         return None
-    try:
-        data = json.loads("\n".join(data_lines))
+    try:  # json, not jsontext: a recording keeps what the real server wrote; the writer's load check
+        data = json.loads("\n".join(data_lines))  # reports what a scenario cannot hold (a NaN, say)
     except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
